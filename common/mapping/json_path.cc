@@ -1,0 +1,96 @@
+#include "common/mapping/json_path.h"
+
+#include <cstdio>
+
+namespace sluice::mapping {
+
+std::string AppendPath(std::string_view path, std::string_view key) {
+  std::string out(path);
+  if (!out.empty()) out.push_back('.');
+  for (char c : key) {
+    if (c == '.' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::string JoinPath(const std::vector<std::string>& keys) {
+  std::string out;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (i == 0) {
+      out = AppendPath("", keys[i]);
+    } else {
+      out = AppendPath(out, keys[i]);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> keys;
+  if (path.empty()) return keys;
+  std::string current;
+  for (size_t i = 0; i < path.size(); ++i) {
+    char c = path[i];
+    if (c == '\\' && i + 1 < path.size()) {
+      current.push_back(path[++i]);
+    } else if (c == '.') {
+      keys.push_back(std::move(current));
+      current.clear();
+    } else {
+      current.push_back(c);
+    }
+  }
+  keys.push_back(std::move(current));
+  return keys;
+}
+
+std::vector<std::string> SplitUserPath(std::string_view path) {
+  std::vector<std::string> keys;
+  if (path.empty()) return keys;
+  size_t start = 0;
+  while (true) {
+    size_t dot = path.find('.', start);
+    keys.emplace_back(path.substr(start, dot == std::string_view::npos ? dot : dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return keys;
+}
+
+std::string JsonQuote(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out.push_back('"');
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned char>(c));
+          out += buf;
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+}  // namespace sluice::mapping

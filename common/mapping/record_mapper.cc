@@ -1,0 +1,540 @@
+#include "common/mapping/record_mapper.h"
+
+#include <simdjson.h>
+
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/mapping/json_path.h"
+#include "common/mapping/table_generator.h"
+#include "common/mapping/timestamp.h"
+#include "common/status/error_code.h"
+#include "common/status/status_macros.h"
+
+namespace sluice::mapping {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+const char* Describe(element_type type) {
+  switch (type) {
+    case element_type::ARRAY:
+      return "an array";
+    case element_type::OBJECT:
+      return "an object";
+    case element_type::INT64:
+    case element_type::UINT64:
+      return "an integer";
+    case element_type::DOUBLE:
+      return "a number";
+    case element_type::STRING:
+      return "a string";
+    case element_type::BOOL:
+      return "a boolean";
+    case element_type::NULL_VALUE:
+      return "null";
+  }
+  return "a value";
+}
+
+const char* Expected(const v1::Column& c) {
+  switch (c.type()) {
+    case v1::COLUMN_TYPE_BOOLEAN:
+      return "a boolean";
+    case v1::COLUMN_TYPE_BIGINT:
+      return "an integer";
+    case v1::COLUMN_TYPE_DOUBLE:
+      return "a number";
+    case v1::COLUMN_TYPE_DATETIME:
+      return "an ISO-8601 timestamp string";
+    case v1::COLUMN_TYPE_VARCHAR:
+      return "a string or scalar";
+    default:
+      return "a scalar";
+  }
+}
+
+size_t Utf8Length(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+absl::Status Mismatch(const std::string& where, const v1::Column& c, element value) {
+  return InvalidArgumentError(
+      "type_mismatch",
+      absl::StrCat(where, ": expected ", Expected(c), ", got ", Describe(value.type())));
+}
+
+absl::Status CheckText(const std::string& where, const v1::Column& c, std::string_view text) {
+  if (c.type() == v1::COLUMN_TYPE_VARCHAR && Utf8Length(text) > c.max_length()) {
+    return InvalidArgumentError(
+        "value_too_long", absl::StrCat(where, ": text of ", Utf8Length(text),
+                                       " characters is longer than the column's limit of ",
+                                       c.max_length()));
+  }
+  if (text.size() > static_cast<size_t>(kTextMaxBytes)) {
+    return InvalidArgumentError(
+        "value_too_long", absl::StrCat(where, ": text of ", text.size(),
+                                       " bytes is longer than the column's limit of ",
+                                       kTextMaxBytes, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+// Converts one JSON value for column `c`; widening is allowed (integer into
+// DOUBLE, any scalar into text), narrowing is a type_mismatch.
+absl::Status Convert(element value, const v1::Column& c, const std::string& where,
+                     v1::Value* out) {
+  element_type type = value.type();
+  if (type == element_type::NULL_VALUE) {
+    out->set_null_value(true);
+    return absl::OkStatus();
+  }
+  switch (c.type()) {
+    case v1::COLUMN_TYPE_BOOLEAN:
+      if (type != element_type::BOOL) return Mismatch(where, c, value);
+      out->set_bool_value(value.get_bool().value_unsafe());
+      return absl::OkStatus();
+    case v1::COLUMN_TYPE_BIGINT:
+      if (type == element_type::INT64) {
+        out->set_int_value(value.get_int64().value_unsafe());
+        return absl::OkStatus();
+      }
+      if (type == element_type::UINT64) {
+        return InvalidArgumentError(
+            "type_mismatch", absl::StrCat(where, ": integer is out of the 64-bit signed range"));
+      }
+      return Mismatch(where, c, value);
+    case v1::COLUMN_TYPE_DOUBLE:
+      if (type == element_type::INT64) {
+        out->set_double_value(static_cast<double>(value.get_int64().value_unsafe()));
+      } else if (type == element_type::UINT64) {
+        out->set_double_value(static_cast<double>(value.get_uint64().value_unsafe()));
+      } else if (type == element_type::DOUBLE) {
+        out->set_double_value(value.get_double().value_unsafe());
+      } else {
+        return Mismatch(where, c, value);
+      }
+      return absl::OkStatus();
+    case v1::COLUMN_TYPE_DATETIME: {
+      if (type != element_type::STRING) return Mismatch(where, c, value);
+      std::string_view s = value.get_string().value_unsafe();
+      auto micros = ParseIso8601(s);
+      if (!micros) {
+        return InvalidArgumentError(
+            "type_mismatch", absl::StrCat(where, ": expected an ISO-8601 timestamp, got \"",
+                                          Sv(s.substr(0, 64)), "\""));
+      }
+      out->set_timestamp_micros(*micros);
+      return absl::OkStatus();
+    }
+    case v1::COLUMN_TYPE_VARCHAR:
+    case v1::COLUMN_TYPE_TEXT:
+    case v1::COLUMN_TYPE_JSON:
+    default: {
+      if (type == element_type::STRING) {
+        std::string_view s = value.get_string().value_unsafe();
+        SLUICE_RETURN_IF_ERROR(CheckText(where, c, s));
+        out->set_string_value(std::string(s));
+        return absl::OkStatus();
+      }
+      if ((type == element_type::OBJECT || type == element_type::ARRAY) &&
+          c.type() == v1::COLUMN_TYPE_VARCHAR) {
+        return Mismatch(where, c, value);
+      }
+      std::string text = simdjson::to_string(value);
+      SLUICE_RETURN_IF_ERROR(CheckText(where, c, text));
+      out->set_string_value(std::move(text));
+      return absl::OkStatus();
+    }
+  }
+}
+
+simdjson::dom::parser& ThreadParser() {
+  thread_local simdjson::dom::parser parser = [] {
+    simdjson::dom::parser p;
+    if (p.allocate(1 << 16, kMaxJsonDepth) != simdjson::SUCCESS) std::abort();
+    return p;
+  }();
+  return parser;
+}
+
+absl::Status ParseError(simdjson::error_code error) {
+  switch (error) {
+    case simdjson::DEPTH_ERROR:
+      return InvalidArgumentError(
+          "malformed_json", absl::StrCat("JSON nests deeper than ", kMaxJsonDepth, " levels"));
+    case simdjson::UTF8_ERROR:
+      return InvalidArgumentError("malformed_json", "body is not valid UTF-8");
+    case simdjson::NUMBER_ERROR:
+      return InvalidArgumentError("malformed_json",
+                                  "body has a number that does not fit a 64-bit value");
+    case simdjson::EMPTY:
+      return InvalidArgumentError("malformed_json", "body is empty");
+    default:
+      return InvalidArgumentError(
+          "malformed_json", absl::StrCat("body is not valid JSON: ", simdjson::error_message(error)));
+  }
+}
+
+}  // namespace
+
+// One Map() call: the records being built and the error context.
+class MapperRun {
+ public:
+  MapperRun(const RecordMapper& mapper, bool patch) : m_(mapper), patch_(patch) {}
+
+  absl::Status MapRecord(element value, size_t index, v1::Record* record) {
+    index_ = index;
+    record_ = record;
+    extra_.clear();
+    extra_keys_.clear();
+    const size_t n = m_.tables_.size();
+    out_.assign(n, nullptr);
+    for (size_t t = 0; t < n; ++t) {
+      v1::TableRows* rows = record->add_tables();
+      rows->set_table(m_.tables_[t].table->name());
+      out_[t] = rows;
+    }
+    replaced_.assign(n, false);
+    std::string where = absl::StrCat("records[", index, "]");
+    if (value.type() != element_type::OBJECT) {
+      return InvalidArgumentError(
+          "invalid_body", absl::StrCat(where, ": expected a JSON object, got ", Describe(value.type())));
+    }
+    const auto& root = m_.tables_[0];
+    v1::Row* row = out_[0]->add_rows();
+    std::vector<char> set(root.slots, 0);
+    InitRow(root, row);
+    SLUICE_RETURN_IF_ERROR(WalkObject(value, root.fields, 0, row, &set, where, ""));
+    // The key must be present and not null.
+    for (size_t k = 0; k < root.key_columns.size(); ++k) {
+      int column = root.key_columns[k];
+      const v1::Value& v = row->values(column);
+      if (!set[column] || v.has_null_value()) {
+        return InvalidArgumentError(
+            "missing_primary_key",
+            absl::StrCat(where, ": primary key field \"", m_.key_fields_[k], "\" is missing or null"));
+      }
+      *record->add_key() = v;
+    }
+    if (root.extra_column >= 0 && !extra_.empty()) {
+      row->mutable_values(root.extra_column)->set_json_value(absl::StrCat("{", extra_, "}"));
+      set[root.extra_column] = 1;
+    }
+    // Child rows carry the root key.
+    for (size_t t = 1; t < n; ++t) {
+      for (v1::Row& child : *out_[t]->mutable_rows()) {
+        for (size_t k = 0; k < m_.tables_[t].key_columns.size(); ++k) {
+          *child.mutable_values(m_.tables_[t].key_columns[k]) = record->key(k);
+        }
+      }
+    }
+    if (patch_) {
+      // Only the present root columns change.
+      v1::Row full = std::move(*row);
+      row->Clear();
+      for (int c = 0; c < root.table->columns_size(); ++c) {
+        if (c < static_cast<int>(set.size()) && set[c]) {
+          out_[0]->add_columns(root.table->columns(c).name());
+          *row->add_values() = full.values(c);
+        }
+      }
+      for (size_t t = 1; t < n; ++t) {
+        if (replaced_[t]) record->add_replaced_tables(m_.tables_[t].table->name());
+      }
+    } else {
+      for (size_t t = 1; t < n; ++t) record->add_replaced_tables(m_.tables_[t].table->name());
+    }
+    // Drop tables without rows (the replaced list still names them).
+    auto* tables = record->mutable_tables();
+    for (int t = tables->size() - 1; t >= 1; --t) {
+      if ((*tables)[t].rows_size() == 0) tables->DeleteSubrange(t, 1);
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  void InitRow(const RecordMapper::CompiledTable& t, v1::Row* row) {
+    for (int c = 0; c < t.table->columns_size(); ++c) row->add_values()->set_null_value(true);
+  }
+
+  void AddExtra(const std::string& path, element value) {
+    if (!extra_keys_.insert(path).second) return;
+    if (!extra_.empty()) extra_.push_back(',');
+    extra_ += JsonQuote(path);
+    extra_.push_back(':');
+    extra_ += simdjson::to_string(value);
+  }
+
+  void MarkReplaced(int t) {
+    replaced_[t] = true;
+    for (int d : m_.tables_[t].descendants) replaced_[d] = true;
+  }
+
+  absl::Status Claim(std::vector<char>* set, int slot, const std::string& where) {
+    if ((*set)[slot]) {
+      return InvalidArgumentError("duplicate_key",
+                                  absl::StrCat(where, ": the key appears more than once"));
+    }
+    (*set)[slot] = 1;
+    return absl::OkStatus();
+  }
+
+  // Maps the fields of `obj` under `node` into `row` of table `t`.
+  // `where` is the error path; `extra_path` the path recorded in _extra.
+  absl::Status WalkObject(element obj, const RecordMapper::FieldNode& node, int t, v1::Row* row,
+                          std::vector<char>* set, const std::string& where,
+                          const std::string& extra_path) {
+    const auto& table = m_.tables_[t];
+    for (auto field : simdjson::dom::object(obj)) {
+      std::string field_where = absl::StrCat(where, ".", Sv(field.key));
+      auto it = node.children.find(field.key);
+      if (it == node.children.end()) {
+        AddExtra(extra_path.empty() ? std::string(field.key)
+                                    : absl::StrCat(extra_path, ".", Sv(field.key)),
+                 field.value);
+        continue;
+      }
+      const RecordMapper::FieldNode& child = it->second;
+      SLUICE_RETURN_IF_ERROR(Claim(set, child.slot, field_where));
+      std::string child_extra = extra_path.empty() ? std::string(field.key)
+                                                   : absl::StrCat(extra_path, ".", Sv(field.key));
+      if (child.column >= 0) {
+        SLUICE_RETURN_IF_ERROR(Convert(field.value, table.table->columns(child.column), field_where,
+                                       row->mutable_values(child.column)));
+      } else if (child.child_table >= 0) {
+        SLUICE_RETURN_IF_ERROR(MapArray(field.value, child.child_table, field_where, child_extra));
+      } else if (field.value.type() == element_type::OBJECT) {
+        SLUICE_RETURN_IF_ERROR(
+            WalkObject(field.value, child, t, row, set, field_where, child_extra));
+      } else if (field.value.type() != element_type::NULL_VALUE) {
+        return InvalidArgumentError("type_mismatch",
+                                    absl::StrCat(field_where, ": expected an object, got ",
+                                                 Describe(field.value.type())));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status MapArray(element value, int t, const std::string& where,
+                        const std::string& extra_path) {
+    MarkReplaced(t);
+    if (value.type() == element_type::NULL_VALUE) return absl::OkStatus();
+    if (value.type() != element_type::ARRAY) {
+      return InvalidArgumentError(
+          "type_mismatch", absl::StrCat(where, ": expected an array, got ", Describe(value.type())));
+    }
+    const auto& table = m_.tables_[t];
+    int64_t position = 0;
+    for (element item : simdjson::dom::array(value)) {
+      std::string item_where = absl::StrCat(where, "[", position, "]");
+      std::string item_extra = absl::StrCat(extra_path, "[", position, "]");
+      v1::Row* row = out_[t]->add_rows();
+      InitRow(table, row);
+      positions_.push_back(position);
+      size_t first = positions_.size() - table.position_columns.size();
+      for (size_t p = 0; p < table.position_columns.size(); ++p) {
+        row->mutable_values(table.position_columns[p])->set_int_value(positions_[first + p]);
+      }
+      absl::Status status;
+      if (table.array_child >= 0) {
+        status = MapArray(item, table.array_child, item_where, item_extra);
+      } else if (table.value_column >= 0) {
+        status = Convert(item, table.table->columns(table.value_column), item_where,
+                         row->mutable_values(table.value_column));
+      } else if (item.type() == element_type::OBJECT) {
+        std::vector<char> set(table.slots, 0);
+        status = WalkObject(item, table.fields, t, row, &set, item_where, item_extra);
+      } else if (item.type() != element_type::NULL_VALUE) {
+        status = InvalidArgumentError(
+            "type_mismatch",
+            absl::StrCat(item_where, ": expected an object, got ", Describe(item.type())));
+      }
+      positions_.pop_back();
+      SLUICE_RETURN_IF_ERROR(status);
+      ++position;
+    }
+    return absl::OkStatus();
+  }
+
+  const RecordMapper& m_;
+  const bool patch_;
+  size_t index_ = 0;
+  v1::Record* record_ = nullptr;
+  std::vector<v1::TableRows*> out_;
+  std::vector<bool> replaced_;
+  std::vector<int64_t> positions_;
+  std::string extra_;
+  std::set<std::string> extra_keys_;
+};
+
+absl::StatusOr<std::shared_ptr<const RecordMapper>> RecordMapper::Create(
+    const v1::DataStructure& structure) {
+  if (structure.tables_size() == 0) {
+    return absl::InvalidArgumentError("data structure has no tables");
+  }
+  std::shared_ptr<RecordMapper> m(new RecordMapper());
+  m->structure_ = structure;
+  m->root_path_ = SplitUserPath(structure.root_path());
+  m->key_fields_.assign(structure.primary_key().begin(), structure.primary_key().end());
+  std::map<std::string, int> index_of;
+  for (int t = 0; t < m->structure_.tables_size(); ++t) {
+    index_of[m->structure_.tables(t).name()] = t;
+  }
+  m->tables_.resize(m->structure_.tables_size());
+  for (int t = 0; t < m->structure_.tables_size(); ++t) {
+    const v1::Table& table = m->structure_.tables(t);
+    CompiledTable& ct = m->tables_[t];
+    ct.table = &table;
+    ct.slots = table.columns_size();
+    if (t > 0) {
+      auto parent = index_of.find(table.parent());
+      if (parent == index_of.end() || parent->second >= t) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("table ", table.name(), " has an unknown parent"));
+      }
+      ct.parent = parent->second;
+      for (int a = ct.parent; a > 0; a = m->tables_[a].parent) {
+        m->tables_[a].descendants.push_back(t);
+      }
+      // Register the array in the parent's field tree.
+      CompiledTable& pt = m->tables_[ct.parent];
+      if (table.json_path().empty()) {
+        pt.array_child = t;
+      } else {
+        FieldNode* node = &pt.fields;
+        for (const std::string& key : SplitPath(table.json_path())) {
+          node = &node->children[key];
+          if (node->slot < 0) node->slot = pt.slots++;
+        }
+        node->child_table = t;
+      }
+    }
+    for (int c = 0; c < table.columns_size(); ++c) {
+      const v1::Column& col = table.columns(c);
+      switch (col.source()) {
+        case v1::COLUMN_SOURCE_ROOT_KEY:
+          ct.key_columns.push_back(c);
+          break;
+        case v1::COLUMN_SOURCE_POSITION:
+          ct.position_columns.push_back(c);
+          break;
+        case v1::COLUMN_SOURCE_EXTRA:
+          ct.extra_column = c;
+          break;
+        case v1::COLUMN_SOURCE_LAST_MODIFIED:
+          break;
+        default:
+          if (t > 0 && table.scalar_items()) {
+            ct.value_column = c;
+            break;
+          }
+          if (t == 0 && col.primary_key()) ct.key_columns.push_back(c);
+          FieldNode* node = &ct.fields;
+          std::vector<std::string> keys = SplitPath(col.json_path());
+          for (size_t k = 0; k < keys.size(); ++k) {
+            node = &node->children[keys[k]];
+            if (k + 1 < keys.size() && node->slot < 0) node->slot = ct.slots++;
+          }
+          node->column = c;
+          node->slot = c;
+      }
+    }
+  }
+  // Descendants for the root: all other tables.
+  for (size_t t = 1; t < m->tables_.size(); ++t) m->tables_[0].descendants.push_back(t);
+  return std::shared_ptr<const RecordMapper>(std::move(m));
+}
+
+absl::StatusOr<std::vector<v1::Record>> RecordMapper::Map(std::string_view body, bool patch) const {
+  simdjson::dom::parser& parser = ThreadParser();
+  element doc;
+  if (auto error = parser.parse(body.data(), body.size(), true).get(doc); error) {
+    return ParseError(error);
+  }
+  element at = doc;
+  std::string walked;
+  for (const std::string& key : root_path_) {
+    walked = walked.empty() ? key : absl::StrCat(walked, ".", key);
+    element next;
+    if (at.type() != element_type::OBJECT || at.get_object().at_key(key).get(next)) {
+      return InvalidArgumentError(
+          "invalid_body", absl::StrCat("root path \"", walked, "\" is not in the body"));
+    }
+    at = next;
+  }
+  std::vector<v1::Record> records;
+  MapperRun run(*this, patch);
+  if (at.type() == element_type::ARRAY) {
+    simdjson::dom::array array(at);
+    if (array.size() > kMaxRecordsPerRequest) {
+      return InvalidArgumentError(
+          "too_many_records", absl::StrCat("a request holds at most ", kMaxRecordsPerRequest,
+                                           " records; this one has ", array.size()));
+    }
+    records.resize(array.size());
+    size_t i = 0;
+    for (element item : array) {
+      SLUICE_RETURN_IF_ERROR(run.MapRecord(item, i, &records[i]));
+      ++i;
+    }
+  } else {
+    records.resize(1);
+    SLUICE_RETURN_IF_ERROR(run.MapRecord(at, 0, &records[0]));
+  }
+  return records;
+}
+
+absl::StatusOr<std::vector<v1::Value>> RecordMapper::KeyFromText(
+    const std::vector<std::string>& values) const {
+  const CompiledTable& root = tables_[0];
+  if (values.size() != root.key_columns.size()) {
+    return InvalidArgumentError(
+        "invalid_key", absl::StrCat("the primary key has ", root.key_columns.size(),
+                                    " fields; ", values.size(), " given"));
+  }
+  std::vector<v1::Value> key(values.size());
+  for (size_t k = 0; k < values.size(); ++k) {
+    const v1::Column& c = root.table->columns(root.key_columns[k]);
+    const std::string& text = values[k];
+    switch (c.type()) {
+      case v1::COLUMN_TYPE_BIGINT: {
+        int64_t v;
+        if (!absl::SimpleAtoi(text, &v)) {
+          return InvalidArgumentError(
+              "invalid_key",
+              absl::StrCat("primary key field \"", key_fields_[k], "\" must be an integer"));
+        }
+        key[k].set_int_value(v);
+        break;
+      }
+      case v1::COLUMN_TYPE_DATETIME: {
+        auto micros = ParseIso8601(text);
+        if (!micros) {
+          return InvalidArgumentError(
+              "invalid_key", absl::StrCat("primary key field \"", key_fields_[k],
+                                          "\" must be an ISO-8601 timestamp"));
+        }
+        key[k].set_timestamp_micros(*micros);
+        break;
+      }
+      default:
+        if (Utf8Length(text) > c.max_length() || !simdjson::validate_utf8(text)) {
+          return InvalidArgumentError(
+              "invalid_key", absl::StrCat("primary key field \"", key_fields_[k],
+                                          "\" must be valid UTF-8 of at most ", c.max_length(),
+                                          " characters"));
+        }
+        key[k].set_string_value(text);
+    }
+  }
+  return key;
+}
+
+}  // namespace sluice::mapping

@@ -1,0 +1,232 @@
+#include "common/mysql/mysql_pool.h"
+
+#include <cppconn/connection.h>
+#include <cppconn/exception.h>
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+#include <cppconn/statement.h>
+#include <mysql_driver.h>
+
+#include <chrono>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+
+namespace sluice {
+namespace {
+
+sql::mysql::MySQL_Driver* Driver() {
+  static sql::mysql::MySQL_Driver* driver = sql::mysql::get_mysql_driver_instance();
+  return driver;
+}
+
+// Connector/C++ wants threadInit()/threadEnd() around use in each thread.
+struct ThreadGuard {
+  ThreadGuard() { Driver()->threadInit(); }
+  ~ThreadGuard() { Driver()->threadEnd(); }
+};
+
+void EnsureThreadInit() { thread_local ThreadGuard guard; }
+
+constexpr int kMaxAttempts = 6;
+
+}  // namespace
+
+bool IsConnectionError(int code) {
+  switch (code) {
+    case 2002:  // CR_CONNECTION_ERROR
+    case 2003:  // CR_CONN_HOST_ERROR
+    case 2005:  // CR_UNKNOWN_HOST
+    case 2006:  // CR_SERVER_GONE_ERROR
+    case 2013:  // CR_SERVER_LOST
+    case 2055:  // CR_SERVER_LOST_EXTENDED
+    case 1053:  // ER_SERVER_SHUTDOWN
+    case 1927:  // ER_CONNECTION_KILLED (MariaDB)
+    case 4031:  // ER_CLIENT_INTERACTION_TIMEOUT
+      return true;
+    default:
+      return false;
+  }
+}
+
+absl::Status StatusFromSqlException(const sql::SQLException& e) {
+  int code = e.getErrorCode();
+  std::string message = absl::StrCat("mysql error ", code, ": ", e.what());
+  if (IsConnectionError(code) || code == 0) {
+    return absl::UnavailableError(absl::StrCat("database unavailable (mysql error ", code, ")"));
+  }
+  switch (code) {
+    case 1213:  // ER_LOCK_DEADLOCK
+    case 1205:  // ER_LOCK_WAIT_TIMEOUT
+      return absl::AbortedError(message);
+    case 1050:  // ER_TABLE_EXISTS_ERROR
+    case 1062:  // ER_DUP_ENTRY
+      return absl::AlreadyExistsError(message);
+    case 1406:  // ER_DATA_TOO_LONG
+    case 1264:  // ER_WARN_DATA_OUT_OF_RANGE
+    case 1366:  // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD
+    case 1292:  // ER_TRUNCATED_WRONG_VALUE
+      return absl::InvalidArgumentError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+std::string QuoteIdentifier(std::string_view name) {
+  std::string out = "`";
+  for (char c : name) {
+    if (c == '`') out.push_back('`');
+    out.push_back(c);
+  }
+  out.push_back('`');
+  return out;
+}
+
+MySqlPool::MySqlPool(MySqlOptions options) : options_(std::move(options)) {
+  Driver();  // initialize the driver before any thread uses it
+}
+
+MySqlPool::~MySqlPool() = default;
+
+std::unique_ptr<sql::Connection> MySqlPool::Connect(bool with_schema) {
+  EnsureThreadInit();
+  sql::ConnectOptionsMap opts;
+  opts["hostName"] = sql::SQLString(absl::StrCat("tcp://", options_.host, ":", options_.port));
+  opts["userName"] = sql::SQLString(options_.user);
+  opts["password"] = sql::SQLString(options_.password);
+  opts["OPT_CONNECT_TIMEOUT"] = options_.connect_timeout_seconds;
+  opts["OPT_READ_TIMEOUT"] = options_.read_timeout_seconds;
+  opts["OPT_WRITE_TIMEOUT"] = options_.read_timeout_seconds;
+  opts["OPT_RECONNECT"] = false;
+  opts["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
+  opts["characterSetResults"] = sql::SQLString("utf8mb4");
+  if (with_schema) opts["schema"] = sql::SQLString(options_.database);
+  std::unique_ptr<sql::Connection> con(Driver()->connect(opts));
+  std::unique_ptr<sql::Statement> st(con->createStatement());
+  st->execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+  st->execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'");
+  st->execute("SET SESSION time_zone = '+00:00'");
+  return con;
+}
+
+absl::Status MySqlPool::EnsureDatabase() {
+  try {
+    auto con = Connect(/*with_schema=*/false);
+    std::unique_ptr<sql::Statement> st(con->createStatement());
+    st->execute(absl::StrCat("CREATE DATABASE IF NOT EXISTS ", QuoteIdentifier(options_.database),
+                             " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"));
+    return absl::OkStatus();
+  } catch (const sql::SQLException& e) {
+    return StatusFromSqlException(e);
+  }
+}
+
+absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn) {
+  EnsureThreadInit();
+  absl::Status status;
+  for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
+    std::unique_ptr<sql::Connection> con;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      released_.wait(lock, [&] { return !idle_.empty() || open_ < options_.max_connections; });
+      if (!idle_.empty()) {
+        con = std::move(idle_.back());
+        idle_.pop_back();
+      } else {
+        ++open_;
+      }
+    }
+    bool keep = true;
+    try {
+      if (!con) con = Connect(/*with_schema=*/true);
+      con->setAutoCommit(!transaction);
+      status = fn(*con);
+      if (transaction) {
+        if (status.ok()) {
+          con->commit();
+        } else {
+          con->rollback();
+        }
+      }
+    } catch (const sql::SQLException& e) {
+      status = StatusFromSqlException(e);
+      if (IsConnectionError(e.getErrorCode()) || e.getErrorCode() == 0 || !con) {
+        keep = false;
+      } else if (transaction) {
+        try {
+          con->rollback();
+        } catch (const sql::SQLException&) {
+          keep = false;
+        }
+      }
+    } catch (const std::exception& e) {
+      status = absl::InternalError(absl::StrCat("database client error: ", e.what()));
+      keep = false;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (keep && con) {
+        idle_.push_back(std::move(con));
+      } else {
+        --open_;
+      }
+    }
+    released_.notify_one();
+    if (con && !keep) con.reset();
+    if (status.code() != absl::StatusCode::kAborted || attempt == kMaxAttempts) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2 << attempt));
+  }
+  return status;
+}
+
+absl::Status MySqlPool::Transaction(const Fn& fn) { return WithConnection(true, fn); }
+
+absl::Status MySqlPool::Run(const Fn& fn) { return WithConnection(false, fn); }
+
+absl::Status MySqlPool::Ping() {
+  return Run([](sql::Connection& con) {
+    std::unique_ptr<sql::Statement> st(con.createStatement());
+    std::unique_ptr<sql::ResultSet> rs(st->executeQuery("SELECT 1"));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status MySqlPool::Migrate(std::string_view component,
+                                const std::vector<std::vector<std::string>>& versions) {
+  std::string name(component);
+  return Run([&](sql::Connection& con) -> absl::Status {
+    std::unique_ptr<sql::Statement> st(con.createStatement());
+    std::unique_ptr<sql::ResultSet> lock(
+        st->executeQuery("SELECT GET_LOCK(CONCAT('sluice_migrate_', DATABASE()), 30)"));
+    if (!lock->next() || lock->getInt(1) != 1) {
+      return absl::UnavailableError("could not take the migration lock");
+    }
+    st->execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " component VARCHAR(64) NOT NULL PRIMARY KEY,"
+        " version INT NOT NULL,"
+        " applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))");
+    int current = 0;
+    {
+      std::unique_ptr<sql::PreparedStatement> q(
+          con.prepareStatement("SELECT version FROM schema_migrations WHERE component = ?"));
+      q->setString(1, name);
+      std::unique_ptr<sql::ResultSet> rs(q->executeQuery());
+      if (rs->next()) current = rs->getInt(1);
+    }
+    for (size_t v = current; v < versions.size(); ++v) {
+      for (const std::string& statement : versions[v]) st->execute(statement);
+      std::unique_ptr<sql::PreparedStatement> up(con.prepareStatement(
+          "INSERT INTO schema_migrations (component, version) VALUES (?, ?) "
+          "ON DUPLICATE KEY UPDATE version = VALUES(version), applied_at = CURRENT_TIMESTAMP(6)"));
+      up->setString(1, name);
+      up->setInt(2, static_cast<int>(v + 1));
+      up->executeUpdate();
+    }
+    std::unique_ptr<sql::ResultSet> unlock(
+        st->executeQuery("SELECT RELEASE_LOCK(CONCAT('sluice_migrate_', DATABASE()))"));
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace sluice

@@ -1,0 +1,100 @@
+#ifndef SLUICE_COMMON_MYSQL_MYSQL_POOL_H_
+#define SLUICE_COMMON_MYSQL_MYSQL_POOL_H_
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace sql {
+class Connection;
+class SQLException;
+}  // namespace sql
+
+namespace sluice {
+
+struct MySqlOptions {
+  std::string host = "127.0.0.1";
+  int port = 3306;
+  std::string user = "root";
+  std::string password;
+  // The service's own database; created by EnsureDatabase().
+  std::string database;
+  int connect_timeout_seconds = 1;
+  int read_timeout_seconds = 30;
+  // Connections kept open at most.
+  int max_connections = 8;
+};
+
+// A bounded pool of MySQL Connector/C++ connections to one database.
+//
+// Every callback runs with a connection owned by the calling thread for its
+// duration. Exceptions from Connector/C++ never leave this class: they become
+// a Status (lost or refused connections are UNAVAILABLE and the connection is
+// discarded, so the next call reconnects by itself after a server restart).
+// Thread-safe.
+class MySqlPool {
+ public:
+  using Fn = std::function<absl::Status(sql::Connection&)>;
+
+  explicit MySqlPool(MySqlOptions options);
+  ~MySqlPool();
+  MySqlPool(const MySqlPool&) = delete;
+  MySqlPool& operator=(const MySqlPool&) = delete;
+
+  // Creates the database when it does not exist.
+  absl::Status EnsureDatabase();
+
+  // Runs `fn` in one READ COMMITTED transaction and commits when it returns
+  // OK; rolls back otherwise. Deadlocks and lock wait timeouts (1213, 1205)
+  // are retried with backoff, so `fn` must be safe to run again.
+  absl::Status Transaction(const Fn& fn);
+
+  // Runs `fn` in autocommit mode (DDL, single reads).
+  absl::Status Run(const Fn& fn);
+
+  // Checks that the server answers.
+  absl::Status Ping();
+
+  // Applies the migrations of `component` not applied yet, in order, under a
+  // server-side lock so replicas starting together apply each once.
+  // versions[i] holds the statements that bring the schema to version i + 1;
+  // statements must be idempotent (CREATE TABLE IF NOT EXISTS, …).
+  absl::Status Migrate(std::string_view component,
+                       const std::vector<std::vector<std::string>>& versions);
+
+  const MySqlOptions& options() const { return options_; }
+
+ private:
+  struct Lease;
+  absl::Status WithConnection(bool transaction, const Fn& fn);
+  std::unique_ptr<sql::Connection> Connect(bool with_schema);
+
+  const MySqlOptions options_;
+  std::mutex mu_;
+  std::condition_variable released_;
+  std::vector<std::unique_ptr<sql::Connection>> idle_;
+  int open_ = 0;
+};
+
+// The Status for a Connector/C++ exception: UNAVAILABLE for connection
+// failures, ABORTED for deadlocks, ALREADY_EXISTS for duplicates, INTERNAL
+// otherwise. The message names the server error code, never bound values.
+absl::Status StatusFromSqlException(const sql::SQLException& e);
+
+// True for client errors meaning the connection is gone (2002, 2003, 2006,
+// 2013, 2055, …).
+bool IsConnectionError(int mysql_error_code);
+
+// Quotes an identifier with backticks. Identifiers are sanitized before they
+// reach SQL; quoting is the second line of defence.
+std::string QuoteIdentifier(std::string_view name);
+
+}  // namespace sluice
+
+#endif  // SLUICE_COMMON_MYSQL_MYSQL_POOL_H_

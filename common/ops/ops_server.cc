@@ -1,0 +1,78 @@
+#include "common/ops/ops_server.h"
+
+#include <pistache/endpoint.h>
+#include <pistache/http.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/ops/metrics.h"
+
+namespace sluice {
+
+class OpsServer::Impl {
+ public:
+  class Handler : public Pistache::Http::Handler {
+   public:
+    HTTP_PROTOTYPE(Handler)
+    explicit Handler(const OpsServerOptions* options) : options_(options) {}
+
+    void onRequest(const Pistache::Http::Request& request,
+                   Pistache::Http::ResponseWriter response) override {
+      using Pistache::Http::Code;
+      const std::string& path = request.resource();
+      auto text = MIME(Text, Plain);
+      if (path == "/healthz") {
+        response.send(Code::Ok, "ok\n", text);
+      } else if (path == "/readyz") {
+        absl::Status status = options_->ready ? options_->ready() : absl::OkStatus();
+        if (status.ok()) {
+          response.send(Code::Ok, "ready\n", text);
+        } else {
+          response.send(Code::Service_Unavailable, absl::StrCat("not ready: ", status.message(), "\n"),
+                        text);
+        }
+      } else if (path == "/metrics") {
+        std::string body = options_->metrics ? options_->metrics->Render() : "";
+        response.send(Code::Ok, body, text);
+      } else {
+        response.send(Code::Not_Found, "not found\n", text);
+      }
+    }
+
+   private:
+    const OpsServerOptions* options_;
+  };
+
+  std::unique_ptr<Pistache::Http::Endpoint> endpoint;
+};
+
+OpsServer::OpsServer(OpsServerOptions options) : options_(std::move(options)) {}
+
+OpsServer::~OpsServer() { Shutdown(); }
+
+absl::Status OpsServer::Start() {
+  try {
+    impl_ = std::make_unique<Impl>();
+    Pistache::Address address(options_.address, Pistache::Port(options_.port));
+    impl_->endpoint = std::make_unique<Pistache::Http::Endpoint>(address);
+    auto opts = Pistache::Http::Endpoint::options()
+                    .threads(1)
+                    .flags(Pistache::Tcp::Options::ReuseAddr | Pistache::Tcp::Options::NoDelay);
+    impl_->endpoint->init(opts);
+    impl_->endpoint->setHandler(Pistache::Http::make_handler<Impl::Handler>(&options_));
+    impl_->endpoint->serveThreaded();
+    port_ = static_cast<uint16_t>(impl_->endpoint->getPort());
+    return absl::OkStatus();
+  } catch (const std::exception& e) {
+    impl_.reset();
+    return absl::UnavailableError(absl::StrCat("ops server on port ", options_.port, ": ", e.what()));
+  }
+}
+
+void OpsServer::Shutdown() {
+  if (impl_ && impl_->endpoint) {
+    impl_->endpoint->shutdown();
+    impl_->endpoint.reset();
+  }
+}
+
+}  // namespace sluice

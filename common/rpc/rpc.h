@@ -1,0 +1,73 @@
+#ifndef SLUICE_COMMON_RPC_RPC_H_
+#define SLUICE_COMMON_RPC_RPC_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace sluice {
+
+class RequestMetrics;
+
+// A started gRPC server with the standard health service, server reflection
+// and per-method request metrics. SO_REUSEPORT is off so two servers can
+// never share a port silently.
+struct GrpcServer {
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+};
+absl::StatusOr<GrpcServer> StartGrpcServer(const std::string& address,
+                                           const std::vector<grpc::Service*>& services,
+                                           RequestMetrics* metrics);
+
+// A channel to another Sluice service. `target` may be "host:port" or a
+// "dns:///" name of a headless Service: calls are balanced per request with
+// round_robin across its addresses. Reconnect backoff is capped at 1 s so a
+// restarted backend is used again within about a second.
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target);
+
+// OK when `channel` connects within `timeout`, else UNAVAILABLE naming `what`.
+absl::Status CheckChannel(grpc::Channel& channel, const std::string& what,
+                          std::chrono::milliseconds timeout = std::chrono::milliseconds(500));
+
+// A client context with a deadline `timeout` from now.
+std::unique_ptr<grpc::ClientContext> ContextWithDeadline(std::chrono::milliseconds timeout);
+
+// Fixed threads that run blocking work (MySQL, calls to other services) so
+// gRPC's callback threads never block. Thread-safe.
+class BlockingExecutor {
+ public:
+  explicit BlockingExecutor(int threads);
+  ~BlockingExecutor();
+  BlockingExecutor(const BlockingExecutor&) = delete;
+  BlockingExecutor& operator=(const BlockingExecutor&) = delete;
+
+  void Submit(std::function<void()> job);
+
+  // Runs `fn` on the executor and finishes the call's default reactor with
+  // its status: the usual body of a CallbackService method.
+  grpc::ServerUnaryReactor* Offload(grpc::CallbackServerContext* context,
+                                    std::function<grpc::Status()> fn);
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace sluice
+
+#endif  // SLUICE_COMMON_RPC_RPC_H_

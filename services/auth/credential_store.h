@@ -1,0 +1,66 @@
+#ifndef SLUICE_SERVICES_AUTH_CREDENTIAL_STORE_H_
+#define SLUICE_SERVICES_AUTH_CREDENTIAL_STORE_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "sluice/v1/common.pb.h"
+
+namespace sluice {
+
+class MySqlPool;
+
+// A listener's credential as stored: never the clear token or password.
+struct StoredCredential {
+  std::string listener_uuid;
+  v1::AuthConfig config;
+  // SHA-256 of a server-generated token or password.
+  std::string secret_sha256;
+  int64_t version = 0;
+};
+
+// Where credentials live. Implementations are thread-safe.
+class CredentialStore {
+ public:
+  virtual ~CredentialStore() = default;
+  // Inserts or replaces the credential of credential.listener_uuid.
+  virtual absl::Status Put(const StoredCredential& credential) = 0;
+  // NOT_FOUND when the listener has none.
+  virtual absl::StatusOr<StoredCredential> Get(const std::string& listener_uuid) = 0;
+  // Deleting a missing credential is OK.
+  virtual absl::Status Delete(const std::string& listener_uuid) = 0;
+};
+
+// The auth service's own MySQL table `credentials`.
+class MySqlCredentialStore final : public CredentialStore {
+ public:
+  explicit MySqlCredentialStore(MySqlPool* pool) : pool_(pool) {}
+  static std::vector<std::vector<std::string>> Migrations();
+
+  absl::Status Put(const StoredCredential& credential) override;
+  absl::StatusOr<StoredCredential> Get(const std::string& listener_uuid) override;
+  absl::Status Delete(const std::string& listener_uuid) override;
+
+ private:
+  MySqlPool* pool_;
+};
+
+// For unit tests.
+class InMemoryCredentialStore final : public CredentialStore {
+ public:
+  absl::Status Put(const StoredCredential& credential) override;
+  absl::StatusOr<StoredCredential> Get(const std::string& listener_uuid) override;
+  absl::Status Delete(const std::string& listener_uuid) override;
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, StoredCredential> credentials_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace sluice
+
+#endif  // SLUICE_SERVICES_AUTH_CREDENTIAL_STORE_H_

@@ -1,0 +1,429 @@
+#include "services/edge/admin_handler.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/crypto/crypto.h"
+#include "common/status/error_code.h"
+#include "services/edge/admin_json.h"
+
+namespace sluice::edge {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::chrono::milliseconds kAdminTimeout(30000);
+
+using Respond = std::shared_ptr<Responder>;
+using Request = std::shared_ptr<RequestCopy>;
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// Runs an async call; on success `ok` builds the answer, errors map through
+// ToHttpError.
+template <typename Req, typename Resp, typename Start>
+void Call(Start start, Req request, Respond respond, std::function<void(Resp&)> ok) {
+  AsyncCall<Req, Resp>(start, std::move(request), kAdminTimeout,
+                       [respond, ok = std::move(ok)](absl::Status status, Resp& response) {
+                         if (!status.ok()) {
+                           respond->Error(ToHttpError(status));
+                           return;
+                         }
+                         ok(response);
+                       });
+}
+
+void NotFound(const Respond& respond) {
+  respond->Error(HttpError{404, "not_found", "no such admin resource"});
+}
+
+void MethodNotAllowed(const Respond& respond, const std::string& allow) {
+  respond->Error(HttpError{405, "method_not_allowed", absl::StrCat("allowed methods: ", allow)},
+                 {{"Allow", allow}});
+}
+
+// Parses the request body as a JSON object, or answers 400/415.
+std::optional<json> ParseBody(const Request& request, const Respond& respond) {
+  auto type = request->Header("Content-Type");
+  if (type && !absl::StartsWithIgnoreCase(*type, "application/json")) {
+    respond->Error(HttpError{415, "unsupported_media_type", "send JSON as Content-Type: application/json"});
+    return std::nullopt;
+  }
+  json body = json::parse(request->body, nullptr, false);
+  if (body.is_discarded()) {
+    respond->Error(HttpError{400, "malformed_json", "the body is not valid JSON"});
+    return std::nullopt;
+  }
+  if (!body.is_object()) {
+    respond->Error(HttpError{400, "invalid_request", "the body must be a JSON object"});
+    return std::nullopt;
+  }
+  return body;
+}
+
+class Router {
+ public:
+  Router(std::shared_ptr<const AdminContext> context, Request request, Respond respond)
+      : c_(std::move(context)), req_(std::move(request)), respond_(std::move(respond)),
+        schema_(c_->backends->schema.get()), storage_(c_->backends->storage.get()),
+        retention_(c_->backends->retention.get()) {}
+
+  void Route() {
+    const auto& s = req_->segments;
+    const std::string& m = req_->method;
+    if (s.empty()) {
+      if (m != "GET") return MethodNotAllowed(respond_, "GET");
+      return respond_->Raw(200, c_->console_html, "text/html; charset=utf-8");
+    }
+    if (s.size() < 2 || s[0] != "api" || s[1] != "v1") return NotFound(respond_);
+    if (!Authorized()) {
+      return respond_->Error(HttpError{401, "unauthorized", "missing or invalid admin key"},
+                             {{"WWW-Authenticate", "Bearer realm=\"sluice-admin\""}});
+    }
+    std::vector<std::string> p(s.begin() + 2, s.end());
+    if (p.size() == 1 && p[0] == "integrations") {
+      if (m == "GET") return ListIntegrations();
+      if (m == "POST") return CreateIntegration();
+      return MethodNotAllowed(respond_, "GET, POST");
+    }
+    if (p.size() == 2 && p[0] == "tables" && p[1] == "generate") {
+      if (m != "POST") return MethodNotAllowed(respond_, "POST");
+      return GenerateTables();
+    }
+    if (p.size() == 2 && p[0] == "scripts" && p[1] == "test") {
+      if (m != "POST") return MethodNotAllowed(respond_, "POST");
+      return respond_->Error(HttpError{501, "not_implemented", "transform scripts are not available yet"});
+    }
+    if (p.size() == 1 && p[0] == "logs") {
+      if (m != "GET") return MethodNotAllowed(respond_, "GET");
+      return respond_->Error(HttpError{501, "not_implemented", "webhook logs are not available yet"});
+    }
+    if (p.empty() || p[0] != "integrations" || p.size() < 2) return NotFound(respond_);
+    integration_ = absl::AsciiStrToLower(p[1]);
+    if (p.size() == 2) {
+      if (m == "GET") return GetIntegration();
+      if (m == "DELETE") return DeleteIntegration();
+      return MethodNotAllowed(respond_, "GET, DELETE");
+    }
+    if (p[2] != "listeners") return NotFound(respond_);
+    if (p.size() == 3) {
+      if (m == "GET") return ListListeners();
+      if (m == "POST") return CreateListener();
+      return MethodNotAllowed(respond_, "GET, POST");
+    }
+    listener_ = absl::AsciiStrToLower(p[3]);
+    if (p.size() == 4) {
+      if (m == "GET") return GetListener();
+      if (m == "PATCH") return UpdateListener();
+      if (m == "DELETE") return DeleteListener();
+      return MethodNotAllowed(respond_, "GET, PATCH, DELETE");
+    }
+    if (p.size() == 5 && p[4] == "token") {
+      if (m != "POST") return MethodNotAllowed(respond_, "POST");
+      return RotateSecret();
+    }
+    if (p.size() == 6 && p[4] == "retention" && p[5] == "run") {
+      if (m != "POST") return MethodNotAllowed(respond_, "POST");
+      return RunRetention();
+    }
+    if (p[4] == "records" && p.size() <= 6) {
+      if (m != "GET") return MethodNotAllowed(respond_, "GET");
+      if (p.size() == 6 && !p[5].empty()) return GetRecord({p[5]}, false);
+      if (p.size() == 6 || req_->trailing_slash) return GetRecord({}, true);
+      return ListRecords();
+    }
+    NotFound(respond_);
+  }
+
+ private:
+  bool Authorized() const {
+    auto header = req_->Header("Authorization");
+    if (!header || !absl::StartsWithIgnoreCase(*header, "Bearer ")) return false;
+    std::string key(absl::StripAsciiWhitespace(header->substr(7)));
+    return !c_->admin_key.empty() && crypto::ConstantTimeEquals(key, c_->admin_key);
+  }
+
+  void ListIntegrations() {
+    auto respond = respond_;
+    Call<v1::ListIntegrationsRequest, v1::ListIntegrationsResponse>(
+        [s = schema_](auto* c, auto* q, auto* r, auto cb) { s->async()->ListIntegrations(c, q, r, cb); },
+        {}, respond, [respond](v1::ListIntegrationsResponse& r) {
+          json list = json::array();
+          for (const auto& i : r.integrations()) list.push_back(IntegrationToJson(i));
+          respond->Json(200, Dump({{"integrations", list}}));
+        });
+  }
+
+  void CreateIntegration() {
+    auto body = ParseBody(req_, respond_);
+    if (!body) return;
+    auto name = body->find("name");
+    if (name == body->end() || !name->is_string()) {
+      return respond_->Error(HttpError{400, "invalid_request", "\"name\" is required and must be a string"});
+    }
+    v1::CreateIntegrationRequest request;
+    request.set_name(name->get<std::string>());
+    auto respond = respond_;
+    Call<v1::CreateIntegrationRequest, v1::Integration>(
+        [s = schema_](auto* c, auto* q, auto* r, auto cb) { s->async()->CreateIntegration(c, q, r, cb); },
+        std::move(request), respond,
+        [respond](v1::Integration& i) { respond->Json(201, Dump(IntegrationToJson(i))); });
+  }
+
+  void GetIntegration() {
+    v1::GetIntegrationRequest request;
+    request.set_uuid(integration_);
+    auto respond = respond_;
+    Call<v1::GetIntegrationRequest, v1::Integration>(
+        [s = schema_](auto* c, auto* q, auto* r, auto cb) { s->async()->GetIntegration(c, q, r, cb); },
+        std::move(request), respond,
+        [respond](v1::Integration& i) { respond->Json(200, Dump(IntegrationToJson(i))); });
+  }
+
+  void DeleteIntegration() {
+    v1::DeleteIntegrationRequest request;
+    request.set_uuid(integration_);
+    auto respond = respond_;
+    Call<v1::DeleteIntegrationRequest, v1::DeleteIntegrationResponse>(
+        [s = schema_](auto* c, auto* q, auto* r, auto cb) { s->async()->DeleteIntegration(c, q, r, cb); },
+        std::move(request), respond, [respond](v1::DeleteIntegrationResponse&) { respond->Empty(204); });
+  }
+
+  void ListListeners() {
+    v1::ListListenersRequest request;
+    request.set_integration_uuid(integration_);
+    auto respond = respond_;
+    auto base = c_->ingest_base_url;
+    Call<v1::ListListenersRequest, v1::ListListenersResponse>(
+        [s = schema_](auto* c, auto* q, auto* r, auto cb) { s->async()->ListListeners(c, q, r, cb); },
+        std::move(request), respond, [respond, base](v1::ListListenersResponse& r) {
+          json list = json::array();
+          for (const auto& l : r.listeners()) list.push_back(ListenerToJson(l, base));
+          respond->Json(200, Dump({{"listeners", list}}));
+        });
+  }
+
+  static void AddSecrets(json* out, const std::string& token, const std::string& password,
+                         const std::string& secret) {
+    if (!token.empty()) (*out)["token"] = token;
+    if (!password.empty()) (*out)["password"] = password;
+    if (!secret.empty()) (*out)["secret"] = secret;
+  }
+
+  void CreateListener() {
+    auto body = ParseBody(req_, respond_);
+    if (!body) return;
+    v1::CreateListenerRequest request;
+    std::string secret;
+    auto listener = ListenerFromJson(*body, &secret);
+    if (!listener.ok()) return respond_->Error(ToHttpError(listener.status()));
+    request.set_integration_uuid(integration_);
+    *request.mutable_listener() = std::move(*listener);
+    request.set_secret(secret);
+    auto respond = respond_;
+    auto base = c_->ingest_base_url;
+    Call<v1::CreateListenerRequest, v1::CreateListenerResponse>(
+        [s = schema_](auto* c, auto* q, auto* r, auto cb) { s->async()->CreateListener(c, q, r, cb); },
+        std::move(request), respond, [respond, base](v1::CreateListenerResponse& r) {
+          json out = ListenerToJson(r.listener(), base);
+          AddSecrets(&out, r.token(), r.password(), r.secret());
+          respond->Json(201, Dump(out));
+        });
+  }
+
+  void GetListener() {
+    v1::GetListenerRequest request;
+    request.set_integration_uuid(integration_);
+    request.set_listener_uuid(listener_);
+    auto respond = respond_;
+    auto base = c_->ingest_base_url;
+    Call<v1::GetListenerRequest, v1::Listener>(
+        [s = schema_](auto* c, auto* q, auto* r, auto cb) { s->async()->GetListener(c, q, r, cb); },
+        std::move(request), respond,
+        [respond, base](v1::Listener& l) { respond->Json(200, Dump(ListenerToJson(l, base))); });
+  }
+
+  void UpdateListener() {
+    auto body = ParseBody(req_, respond_);
+    if (!body) return;
+    v1::UpdateListenerRequest request;
+    std::string secret;
+    std::vector<std::string> mask;
+    auto listener = ListenerPatchFromJson(*body, &secret, &mask);
+    if (!listener.ok()) return respond_->Error(ToHttpError(listener.status()));
+    request.set_integration_uuid(integration_);
+    request.set_listener_uuid(listener_);
+    *request.mutable_listener() = std::move(*listener);
+    request.set_secret(secret);
+    for (auto& f : mask) request.add_update_mask(f);
+    auto respond = respond_;
+    auto base = c_->ingest_base_url;
+    auto* cache = c_->listeners;
+    auto id = listener_;
+    Call<v1::UpdateListenerRequest, v1::CreateListenerResponse>(
+        [s = schema_](auto* c, auto* q, auto* r, auto cb) { s->async()->UpdateListener(c, q, r, cb); },
+        std::move(request), respond, [respond, base, cache, id](v1::CreateListenerResponse& r) {
+          cache->Invalidate(id);
+          json out = ListenerToJson(r.listener(), base);
+          AddSecrets(&out, r.token(), r.password(), r.secret());
+          respond->Json(200, Dump(out));
+        });
+  }
+
+  void DeleteListener() {
+    v1::DeleteListenerRequest request;
+    request.set_integration_uuid(integration_);
+    request.set_listener_uuid(listener_);
+    auto respond = respond_;
+    auto* cache = c_->listeners;
+    auto id = listener_;
+    Call<v1::DeleteListenerRequest, v1::DeleteListenerResponse>(
+        [s = schema_](auto* c, auto* q, auto* r, auto cb) { s->async()->DeleteListener(c, q, r, cb); },
+        std::move(request), respond, [respond, cache, id](v1::DeleteListenerResponse&) {
+          cache->Invalidate(id);
+          respond->Empty(204);
+        });
+  }
+
+  void RotateSecret() {
+    v1::RotateSecretRequest request;
+    request.set_integration_uuid(integration_);
+    request.set_listener_uuid(listener_);
+    auto respond = respond_;
+    auto* cache = c_->listeners;
+    auto id = listener_;
+    Call<v1::RotateSecretRequest, v1::RotateSecretResponse>(
+        [s = schema_](auto* c, auto* q, auto* r, auto cb) { s->async()->RotateSecret(c, q, r, cb); },
+        std::move(request), respond, [respond, cache, id](v1::RotateSecretResponse& r) {
+          cache->Invalidate(id);
+          json out = json::object();
+          AddSecrets(&out, r.token(), r.password(), r.secret());
+          respond->Json(200, Dump(out));
+        });
+  }
+
+  void GenerateTables() {
+    auto body = ParseBody(req_, respond_);
+    if (!body) return;
+    auto structure = StructureFromJson(*body);
+    if (!structure.ok()) return respond_->Error(ToHttpError(structure.status()));
+    v1::GenerateTablesRequest request;
+    *request.mutable_structure() = std::move(*structure);
+    auto respond = respond_;
+    Call<v1::GenerateTablesRequest, v1::GenerateTablesResponse>(
+        [s = schema_](auto* c, auto* q, auto* r, auto cb) { s->async()->GenerateTables(c, q, r, cb); },
+        std::move(request), respond, [respond](v1::GenerateTablesResponse& r) {
+          json ddl = json::array();
+          for (const auto& d : r.ddl()) ddl.push_back(d);
+          respond->Json(200, Dump({{"tables", TablesToJson(r.structure())}, {"ddl", ddl}}));
+        });
+  }
+
+  void RunRetention() {
+    // The listener must exist in this integration.
+    auto respond = respond_;
+    auto* retention = retention_;
+    std::string listener = listener_;
+    c_->listeners->Get(integration_, listener_,
+                       [respond, retention, listener](absl::StatusOr<std::shared_ptr<const ListenerEntry>> e) {
+                         if (!e.ok()) return respond->Error(ToHttpError(e.status()));
+                         v1::RunNowRequest request;
+                         request.set_listener_uuid(listener);
+                         Call<v1::RunNowRequest, v1::RunNowResponse>(
+                             [retention](auto* c, auto* q, auto* r, auto cb) {
+                               retention->async()->RunNow(c, q, r, cb);
+                             },
+                             std::move(request), respond, [respond](v1::RunNowResponse& r) {
+                               respond->Json(200, Dump({{"deleted", r.deleted()}}));
+                             });
+                       });
+  }
+
+  void GetRecord(std::vector<std::string> values, bool from_query) {
+    auto respond = respond_;
+    auto* storage = storage_;
+    auto request = req_;
+    c_->listeners->Get(
+        integration_, listener_,
+        [respond, storage, request, values, from_query](
+            absl::StatusOr<std::shared_ptr<const ListenerEntry>> e) mutable {
+          if (!e.ok()) return respond->Error(ToHttpError(e.status()));
+          if (from_query) {
+            for (const auto& field : (*e)->mapper->key_fields()) {
+              auto v = request->Query(field);
+              if (!v) {
+                return respond->Error(HttpError{400, "invalid_key",
+                                                absl::StrCat("missing primary-key field \"", field, "\"")});
+              }
+              values.push_back(*v);
+            }
+          }
+          auto key = (*e)->mapper->KeyFromText(values);
+          if (!key.ok()) return respond->Error(ToHttpError(key.status()));
+          v1::GetRecordRequest get;
+          get.set_listener_uuid((*e)->listener.uuid());
+          for (auto& v : *key) *get.add_key() = std::move(v);
+          Call<v1::GetRecordRequest, v1::RecordJson>(
+              [storage](auto* c, auto* q, auto* r, auto cb) { storage->async()->GetRecord(c, q, r, cb); },
+              std::move(get), respond, [respond](v1::RecordJson& r) { respond->Json(200, r.json()); });
+        });
+  }
+
+  void ListRecords() {
+    auto respond = respond_;
+    auto* storage = storage_;
+    auto request = req_;
+    int limit = 50;
+    if (auto l = req_->Query("limit")) {
+      if (!absl::SimpleAtoi(*l, &limit) || limit < 1 || limit > 1000) {
+        return respond_->Error(HttpError{400, "invalid_request", "limit must be an integer from 1 to 1000"});
+      }
+    }
+    c_->listeners->Get(
+        integration_, listener_,
+        [respond, storage, request, limit](absl::StatusOr<std::shared_ptr<const ListenerEntry>> e) {
+          if (!e.ok()) return respond->Error(ToHttpError(e.status()));
+          v1::ListRecordsRequest list;
+          list.set_listener_uuid((*e)->listener.uuid());
+          list.set_limit(limit);
+          list.set_page_token(request->Query("pageToken").value_or(""));
+          Call<v1::ListRecordsRequest, v1::ListRecordsResponse>(
+              [storage](auto* c, auto* q, auto* r, auto cb) { storage->async()->ListRecords(c, q, r, cb); },
+              std::move(list), respond, [respond](v1::ListRecordsResponse& r) {
+                std::string out = "{\"records\":[";
+                for (int i = 0; i < r.records_size(); ++i) {
+                  if (i > 0) out.push_back(',');
+                  out += r.records(i).json();
+                }
+                out += "],\"nextPageToken\":";
+                out += r.next_page_token().empty() ? "null" : Dump(r.next_page_token());
+                out += "}";
+                respond->Json(200, out);
+              });
+        });
+  }
+
+  std::shared_ptr<const AdminContext> c_;
+  Request req_;
+  Respond respond_;
+  v1::SchemaService::Stub* schema_;
+  v1::StorageService::Stub* storage_;
+  v1::RetentionService::Stub* retention_;
+  std::string integration_;
+  std::string listener_;
+};
+
+}  // namespace
+
+void AdminHandler::onRequest(const Pistache::Http::Request& request,
+                             Pistache::Http::ResponseWriter response) {
+  auto copy = std::make_shared<RequestCopy>(CopyRequest(request));
+  auto respond = std::make_shared<Responder>(std::move(response), context_->metrics,
+                                             "admin_" + copy->method, copy->start);
+  Router(context_, std::move(copy), std::move(respond)).Route();
+}
+
+}  // namespace sluice::edge

@@ -1,0 +1,38 @@
+#ifndef SLUICE_SERVICES_EDGE_ADMIN_JSON_H_
+#define SLUICE_SERVICES_EDGE_ADMIN_JSON_H_
+
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "sluice/v1/common.pb.h"
+#include "sluice/v1/schema.pb.h"
+
+namespace sluice::edge {
+
+// The admin API's JSON shapes (DESIGN §4): lowerCamelCase fields, enums as
+// lowercase strings (accepted in any case). Parsers return INVALID_ARGUMENT
+// with the offending field named.
+
+nlohmann::json IntegrationToJson(const v1::Integration& integration);
+
+// A listener without secrets; `ingest_base_url` is e.g. "https://host:8443".
+nlohmann::json ListenerToJson(const v1::Listener& listener, const std::string& ingest_base_url);
+
+nlohmann::json TablesToJson(const v1::DataStructure& structure);
+
+// Parses a listener creation body. A user-chosen basic password or HMAC
+// secret goes to `secret`.
+absl::StatusOr<v1::Listener> ListenerFromJson(const nlohmann::json& body, std::string* secret);
+
+// Parses a PATCH body: the fields present and the update mask.
+absl::StatusOr<v1::Listener> ListenerPatchFromJson(const nlohmann::json& body, std::string* secret,
+                                                   std::vector<std::string>* mask);
+
+// Parses the structure part ({"baseName","rootPath","primaryKey","sample"}).
+absl::StatusOr<v1::DataStructure> StructureFromJson(const nlohmann::json& body);
+
+}  // namespace sluice::edge
+
+#endif  // SLUICE_SERVICES_EDGE_ADMIN_JSON_H_

@@ -1,0 +1,127 @@
+#include "services/edge/http_util.h"
+
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "common/ops/metrics.h"
+
+namespace sluice::edge {
+
+std::optional<std::string> RequestCopy::Header(const std::string& name) const {
+  auto it = headers.find(absl::AsciiStrToLower(name));
+  if (it == headers.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::string> RequestCopy::Query(const std::string& name) const {
+  auto it = query.find(name);
+  if (it == query.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string PercentDecode(const std::string& text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2])));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+RequestCopy CopyRequest(const Pistache::Http::Request& request) {
+  RequestCopy copy;
+  copy.start = std::chrono::steady_clock::now();
+  copy.method = Pistache::Http::methodString(request.method());
+  copy.path = request.resource();
+  std::string path = copy.path;
+  if (!path.empty() && path[0] == '/') path.erase(0, 1);
+  copy.trailing_slash = !path.empty() && path.back() == '/';
+  size_t start = 0;
+  while (start <= path.size() && !path.empty()) {
+    size_t slash = path.find('/', start);
+    std::string segment = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    copy.segments.push_back(PercentDecode(segment, false));
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+    if (start == path.size()) break;
+  }
+  for (const auto& [name, raw] : request.headers().rawList()) {
+    copy.headers[absl::AsciiStrToLower(name)] = raw.value();
+  }
+  for (const auto& header : request.headers().list()) {
+    std::ostringstream value;
+    header->write(value);
+    copy.headers[absl::AsciiStrToLower(header->name())] = value.str();
+  }
+  const auto& query = request.query();
+  for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
+    copy.query[PercentDecode(it->first, true)] = PercentDecode(it->second, true);
+  }
+  copy.body = request.body();
+  return copy;
+}
+
+void Responder::Finish(int status) {
+  sent_ = true;
+  if (metrics_ != nullptr) {
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    metrics_->Record(method_, std::to_string(status), seconds);
+  }
+}
+
+void Responder::Raw(int status, const std::string& body, const std::string& content_type) {
+  if (sent_) return;
+  Finish(status);
+  try {
+    writer_.headers().addRaw(Pistache::Http::Header::Raw("Content-Type", content_type));
+    writer_.send(static_cast<Pistache::Http::Code>(status), body);
+  } catch (const std::exception&) {
+    // The client went away; nothing to answer.
+  }
+}
+
+void Responder::Json(int status, const std::string& body) {
+  Raw(status, body, "application/json");
+}
+
+void Responder::Empty(int status) {
+  if (sent_) return;
+  Finish(status);
+  try {
+    writer_.send(static_cast<Pistache::Http::Code>(status));
+  } catch (const std::exception&) {
+  }
+}
+
+void Responder::Error(const HttpError& error,
+                      const std::vector<std::pair<std::string, std::string>>& extra_headers) {
+  if (sent_) return;
+  try {
+    if (error.retry_after > 0) {
+      writer_.headers().addRaw(
+          Pistache::Http::Header::Raw("Retry-After", std::to_string(error.retry_after)));
+    }
+    for (const auto& [name, value] : extra_headers) {
+      writer_.headers().addRaw(Pistache::Http::Header::Raw(name, value));
+    }
+  } catch (const std::exception&) {
+  }
+  Json(error.http_status, error.ToJson());
+}
+
+}  // namespace sluice::edge

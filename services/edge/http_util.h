@@ -1,0 +1,67 @@
+#ifndef SLUICE_SERVICES_EDGE_HTTP_UTIL_H_
+#define SLUICE_SERVICES_EDGE_HTTP_UTIL_H_
+
+#include <pistache/http.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status/http_error.h"
+
+namespace sluice {
+class RequestMetrics;
+}
+
+namespace sluice::edge {
+
+// Everything a handler needs from a Pistache request after onRequest()
+// returns (the request object is reused by the connection).
+struct RequestCopy {
+  std::string method;
+  std::string path;
+  std::vector<std::string> segments;  // percent-decoded, split on '/'
+  bool trailing_slash = false;
+  std::map<std::string, std::string> headers;  // lowercase names
+  std::map<std::string, std::string> query;    // percent-decoded
+  std::string body;
+  std::chrono::steady_clock::time_point start;
+
+  std::optional<std::string> Header(const std::string& name) const;
+  std::optional<std::string> Query(const std::string& name) const;
+};
+
+RequestCopy CopyRequest(const Pistache::Http::Request& request);
+
+// Decodes %XX escapes (and '+' as space when `plus_is_space`); invalid
+// escapes are kept as they are.
+std::string PercentDecode(const std::string& text, bool plus_is_space);
+
+// A response owned by a handler until it is sent once, from any thread.
+class Responder {
+ public:
+  Responder(Pistache::Http::ResponseWriter writer, RequestMetrics* metrics, std::string method,
+            std::chrono::steady_clock::time_point start)
+      : writer_(std::move(writer)), metrics_(metrics), method_(std::move(method)), start_(start) {}
+
+  void Json(int status, const std::string& body);
+  void Error(const HttpError& error, const std::vector<std::pair<std::string, std::string>>&
+                                         extra_headers = {});
+  void Empty(int status);
+  void Raw(int status, const std::string& body, const std::string& content_type);
+
+ private:
+  void Finish(int status);
+
+  Pistache::Http::ResponseWriter writer_;
+  RequestMetrics* metrics_;
+  std::string method_;
+  std::chrono::steady_clock::time_point start_;
+  bool sent_ = false;
+};
+
+}  // namespace sluice::edge
+
+#endif  // SLUICE_SERVICES_EDGE_HTTP_UTIL_H_

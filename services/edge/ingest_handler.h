@@ -1,0 +1,47 @@
+#ifndef SLUICE_SERVICES_EDGE_INGEST_HANDLER_H_
+#define SLUICE_SERVICES_EDGE_INGEST_HANDLER_H_
+
+#include <pistache/http.h>
+
+#include <memory>
+
+#include "services/edge/backends.h"
+#include "services/edge/http_util.h"
+#include "services/edge/listener_cache.h"
+
+namespace sluice {
+class RequestMetrics;
+}
+
+namespace sluice::edge {
+
+// Shared state of the ingest handlers (one clone per Pistache worker).
+struct IngestContext {
+  Backends* backends = nullptr;
+  ListenerCache* listeners = nullptr;
+  RequestMetrics* metrics = nullptr;
+};
+
+// The ingest API (DESIGN §3): /{serviceUuid}/{listenerUuid}[/{recordId}].
+// Never blocks a Pistache worker: listener lookups and writes are
+// asynchronous gRPC calls that answer from their completion callbacks.
+class IngestHandler : public Pistache::Http::Handler {
+ public:
+  HTTP_PROTOTYPE(IngestHandler)
+  explicit IngestHandler(IngestContext context) : context_(context) {}
+
+  void onRequest(const Pistache::Http::Request& request,
+                 Pistache::Http::ResponseWriter response) override;
+
+  // The whole ingest pipeline for a copied request; `respond` owns the
+  // response. Exposed for handlers that front the same path.
+  static void Handle(const IngestContext& context, std::shared_ptr<RequestCopy> request,
+                     std::shared_ptr<Responder> respond);
+
+ private:
+  IngestContext context_;
+};
+
+}  // namespace sluice::edge
+
+#endif  // SLUICE_SERVICES_EDGE_INGEST_HANDLER_H_

@@ -1,0 +1,60 @@
+#ifndef SLUICE_SERVICES_EDGE_LISTENER_CACHE_H_
+#define SLUICE_SERVICES_EDGE_LISTENER_CACHE_H_
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/mapping/record_mapper.h"
+#include "services/edge/backends.h"
+#include "sluice/v1/auth.pb.h"
+#include "sluice/v1/common.pb.h"
+
+namespace sluice::edge {
+
+// What the ingest path needs of one listener, built once per fetch.
+struct ListenerEntry {
+  v1::Listener listener;
+  std::shared_ptr<const mapping::RecordMapper> mapper;
+  v1::Verifier verifier;
+};
+
+// Listener config, compiled mapper and verification material, cached per
+// (integration, listener) for `ttl` so the hot path makes no call but the
+// storage write. Changes made through this edge invalidate at once; changes
+// elsewhere are seen within `ttl`. Unknown listeners are cached briefly too
+// so scans of random URLs cost no backend calls. Thread-safe.
+class ListenerCache {
+ public:
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+  using Callback = std::function<void(absl::StatusOr<std::shared_ptr<const ListenerEntry>>)>;
+
+  ListenerCache(Backends* backends, std::chrono::milliseconds ttl, Clock clock = nullptr);
+
+  // Calls `done` (maybe inline, maybe on a gRPC thread) with the entry, or
+  // NOT_FOUND / UNAVAILABLE.
+  void Get(const std::string& integration_uuid, const std::string& listener_uuid, Callback done);
+  void Invalidate(const std::string& listener_uuid);
+
+ private:
+  struct Slot {
+    absl::StatusOr<std::shared_ptr<const ListenerEntry>> value;
+    std::chrono::steady_clock::time_point expires;
+  };
+  void Store(const std::string& key, absl::StatusOr<std::shared_ptr<const ListenerEntry>> value,
+             std::chrono::milliseconds ttl);
+
+  Backends* backends_;
+  const std::chrono::milliseconds ttl_;
+  Clock clock_;
+  absl::Mutex mu_;
+  std::map<std::string, Slot> slots_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace sluice::edge
+
+#endif  // SLUICE_SERVICES_EDGE_LISTENER_CACHE_H_

@@ -1,0 +1,150 @@
+// sluice-edge: the HTTP edge. Ingest (8443 behind the TLS front) and admin
+// (8444) requests become gRPC calls to the schema, auth and storage services.
+#include <pistache/endpoint.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "common/log/log.h"
+#include "common/ops/metrics.h"
+#include "common/ops/ops_server.h"
+#include "common/rpc/rpc.h"
+#include "common/service/service_main.h"
+#include "services/edge/admin_handler.h"
+#include "services/edge/ingest_handler.h"
+#include "services/edge/listener_cache.h"
+
+ABSL_FLAG(std::string, listen_address, sluice::EnvOr("SLUICE_EDGE_ADDRESS", "127.0.0.1"),
+          "address the plain-HTTP ingest and admin ports bind to (behind the TLS front)");
+ABSL_FLAG(int, ingest_port, sluice::EnvIntOr("SLUICE_INGEST_HTTP_PORT", 9080), "ingest HTTP port");
+ABSL_FLAG(int, admin_port, sluice::EnvIntOr("SLUICE_ADMIN_HTTP_PORT", 9081), "admin HTTP port");
+ABSL_FLAG(int, threads, sluice::EnvIntOr("SLUICE_EDGE_THREADS", 4), "Pistache worker threads per port");
+ABSL_FLAG(std::string, schema_target, sluice::EnvOr("SLUICE_SCHEMA_TARGET", "127.0.0.1:9102"), "schema service");
+ABSL_FLAG(std::string, auth_target, sluice::EnvOr("SLUICE_AUTH_TARGET", "127.0.0.1:9101"), "auth service");
+ABSL_FLAG(std::string, storage_target, sluice::EnvOr("SLUICE_STORAGE_TARGET", "127.0.0.1:9103"), "storage service");
+ABSL_FLAG(std::string, retention_target, sluice::EnvOr("SLUICE_RETENTION_TARGET", "127.0.0.1:9104"),
+          "retention service");
+ABSL_FLAG(std::string, admin_key_file, sluice::EnvOr("SLUICE_ADMIN_KEY_FILE", ""),
+          "file holding the admin key (SLUICE_ADMIN_KEY is used when unset)");
+ABSL_FLAG(std::string, public_url, sluice::EnvOr("SLUICE_PUBLIC_URL", "https://localhost:8443"),
+          "base URL of the ingest API as senders reach it");
+ABSL_FLAG(std::string, console_file, sluice::EnvOr("SLUICE_CONSOLE_FILE", ""), "HTML of the web console");
+ABSL_FLAG(int, cache_ttl_ms, sluice::EnvIntOr("SLUICE_CACHE_TTL_MS", 2000),
+          "how long listener config and credentials are cached");
+
+namespace {
+
+// Largest listener body limit plus room for headers.
+constexpr size_t kMaxRequestBytes = 10 * 1024 * 1024 + 64 * 1024;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+std::unique_ptr<Pistache::Http::Endpoint> Serve(const std::string& address, int port, int threads,
+                                                std::shared_ptr<Pistache::Http::Handler> handler) {
+  auto endpoint = std::make_unique<Pistache::Http::Endpoint>(
+      Pistache::Address(address, Pistache::Port(static_cast<uint16_t>(port))));
+  endpoint->init(Pistache::Http::Endpoint::options()
+                     .threads(threads)
+                     .flags(Pistache::Tcp::Options::ReuseAddr | Pistache::Tcp::Options::NoDelay)
+                     .maxRequestSize(kMaxRequestBytes)
+                     .headerTimeout(std::chrono::seconds(30))
+                     .bodyTimeout(std::chrono::seconds(30)));
+  endpoint->setHandler(std::move(handler));
+  endpoint->serveThreaded();
+  return endpoint;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  sluice::InitService("edge", argc, argv);
+
+  sluice::edge::Backends backends;
+  backends.schema_channel = sluice::MakeChannel(absl::GetFlag(FLAGS_schema_target));
+  backends.auth_channel = sluice::MakeChannel(absl::GetFlag(FLAGS_auth_target));
+  backends.storage_channel = sluice::MakeChannel(absl::GetFlag(FLAGS_storage_target));
+  backends.retention_channel = sluice::MakeChannel(absl::GetFlag(FLAGS_retention_target));
+  backends.schema = sluice::v1::SchemaService::NewStub(backends.schema_channel);
+  backends.auth = sluice::v1::AuthService::NewStub(backends.auth_channel);
+  backends.storage = sluice::v1::StorageService::NewStub(backends.storage_channel);
+  backends.retention = sluice::v1::RetentionService::NewStub(backends.retention_channel);
+
+  sluice::RequestMetrics metrics("edge");
+  sluice::edge::ListenerCache listeners(&backends,
+                                        std::chrono::milliseconds(absl::GetFlag(FLAGS_cache_ttl_ms)));
+
+  auto admin = std::make_shared<sluice::edge::AdminContext>();
+  admin->backends = &backends;
+  admin->listeners = &listeners;
+  admin->metrics = &metrics;
+  admin->ingest_base_url = absl::GetFlag(FLAGS_public_url);
+  std::string key_file = absl::GetFlag(FLAGS_admin_key_file);
+  admin->admin_key = key_file.empty() ? sluice::EnvOr("SLUICE_ADMIN_KEY", "") : ReadFile(key_file);
+  while (!admin->admin_key.empty() && std::isspace(static_cast<unsigned char>(admin->admin_key.back()))) {
+    admin->admin_key.pop_back();
+  }
+  if (admin->admin_key.size() < 16) {
+    spdlog::critical("msg=\"an admin key of at least 16 characters is required\"");
+    return 1;
+  }
+  std::string console = absl::GetFlag(FLAGS_console_file);
+  admin->console_html = console.empty() ? "<!doctype html><title>Sluice</title><p>Sluice admin API: /api/v1"
+                                        : ReadFile(console);
+
+  sluice::edge::IngestContext ingest{&backends, &listeners, &metrics};
+  std::unique_ptr<Pistache::Http::Endpoint> ingest_endpoint, admin_endpoint;
+  const std::string address = absl::GetFlag(FLAGS_listen_address);
+  const int threads = absl::GetFlag(FLAGS_threads);
+  try {
+    ingest_endpoint = Serve(address, absl::GetFlag(FLAGS_ingest_port), threads,
+                            Pistache::Http::make_handler<sluice::edge::IngestHandler>(ingest));
+    admin_endpoint = Serve(address, absl::GetFlag(FLAGS_admin_port), 2,
+                           Pistache::Http::make_handler<sluice::edge::AdminHandler>(admin));
+  } catch (const std::exception& e) {
+    spdlog::critical("msg=\"cannot listen\" error=\"{}\"", e.what());
+    return 1;
+  }
+
+  sluice::OpsServerOptions ops_options;
+  ops_options.port = sluice::EnvIntOr("SLUICE_OPS_PORT", 9090);
+  ops_options.metrics = &metrics;
+  ops_options.ready = [&]() -> absl::Status {
+    for (auto& [channel, name] : {std::pair{backends.schema_channel.get(), "schema"},
+                                  std::pair{backends.auth_channel.get(), "auth"},
+                                  std::pair{backends.storage_channel.get(), "storage"}}) {
+      absl::Status s = sluice::CheckChannel(*channel, name);
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
+  };
+  sluice::OpsServer ops(ops_options);
+  if (absl::Status s = ops.Start(); !s.ok()) {
+    spdlog::critical("msg=\"cannot start ops server\" error=\"{}\"", std::string(s.message()));
+    return 1;
+  }
+  spdlog::info("msg=\"serving\" ingest_port={} admin_port={} ops_port={}",
+               static_cast<uint16_t>(ingest_endpoint->getPort()),
+               static_cast<uint16_t>(admin_endpoint->getPort()), ops.port());
+
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int signal_number = 0;
+  sigwait(&set, &signal_number);
+  spdlog::info("msg=\"shutting down\" signal={}", signal_number);
+  ingest_endpoint->shutdown();
+  admin_endpoint->shutdown();
+  ops.Shutdown();
+  spdlog::info("msg=\"stopped\"");
+  return 0;
+}

@@ -1,0 +1,54 @@
+#ifndef SLUICE_SERVICES_SCHEMA_LISTENER_STORE_H_
+#define SLUICE_SERVICES_SCHEMA_LISTENER_STORE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "sluice/v1/common.pb.h"
+
+namespace sluice {
+
+class MySqlPool;
+
+// Integrations and listeners as the schema service stores them.
+// ALREADY_EXISTS on a taken name, NOT_FOUND on a missing row. Thread-safe.
+class ListenerStore {
+ public:
+  virtual ~ListenerStore() = default;
+  virtual absl::Status InsertIntegration(const v1::Integration& integration) = 0;
+  virtual absl::StatusOr<std::vector<v1::Integration>> ListIntegrations() = 0;
+  virtual absl::StatusOr<v1::Integration> GetIntegration(const std::string& uuid) = 0;
+  virtual absl::Status DeleteIntegration(const std::string& uuid) = 0;
+
+  virtual absl::Status InsertListener(const v1::Listener& listener) = 0;
+  virtual absl::Status UpdateListener(const v1::Listener& listener) = 0;
+  virtual absl::StatusOr<v1::Listener> GetListener(const std::string& uuid) = 0;
+  virtual absl::StatusOr<std::vector<v1::Listener>> ListListeners(
+      const std::string& integration_uuid) = 0;
+  virtual absl::Status DeleteListener(const std::string& uuid) = 0;
+};
+
+class MySqlListenerStore final : public ListenerStore {
+ public:
+  explicit MySqlListenerStore(MySqlPool* pool) : pool_(pool) {}
+  static std::vector<std::vector<std::string>> Migrations();
+
+  absl::Status InsertIntegration(const v1::Integration& integration) override;
+  absl::StatusOr<std::vector<v1::Integration>> ListIntegrations() override;
+  absl::StatusOr<v1::Integration> GetIntegration(const std::string& uuid) override;
+  absl::Status DeleteIntegration(const std::string& uuid) override;
+  absl::Status InsertListener(const v1::Listener& listener) override;
+  absl::Status UpdateListener(const v1::Listener& listener) override;
+  absl::StatusOr<v1::Listener> GetListener(const std::string& uuid) override;
+  absl::StatusOr<std::vector<v1::Listener>> ListListeners(
+      const std::string& integration_uuid) override;
+  absl::Status DeleteListener(const std::string& uuid) override;
+
+ private:
+  MySqlPool* pool_;
+};
+
+}  // namespace sluice
+
+#endif  // SLUICE_SERVICES_SCHEMA_LISTENER_STORE_H_

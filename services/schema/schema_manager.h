@@ -1,0 +1,62 @@
+#ifndef SLUICE_SERVICES_SCHEMA_SCHEMA_MANAGER_H_
+#define SLUICE_SERVICES_SCHEMA_SCHEMA_MANAGER_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "services/schema/listener_store.h"
+#include "sluice/v1/auth.grpc.pb.h"
+#include "sluice/v1/retention.grpc.pb.h"
+#include "sluice/v1/schema.pb.h"
+#include "sluice/v1/storage.grpc.pb.h"
+
+namespace sluice {
+
+// Largest body limit a listener may set.
+inline constexpr int64_t kMaxBodyLimit = 10 * 1024 * 1024;
+inline constexpr int64_t kDefaultBodyLimit = 65536;
+
+// Parses a retention period "45s", "90m", "12h", "30d" into seconds; "" is
+// 0 (keep forever). nullopt when malformed or not positive.
+std::optional<int64_t> ParseRetention(const std::string& text);
+
+// The schema service's logic. Listener changes span services: the tables
+// (storage), the credential (auth) and the retention policy (retention) are
+// created in that order and undone in reverse when a later step fails, so a
+// failed create leaves nothing behind. Calls block; thread-safe.
+class SchemaManager {
+ public:
+  SchemaManager(ListenerStore* store, v1::AuthService::StubInterface* auth,
+                v1::StorageService::StubInterface* storage,
+                v1::RetentionService::StubInterface* retention)
+      : store_(store), auth_(auth), storage_(storage), retention_(retention) {}
+
+  absl::StatusOr<v1::Integration> CreateIntegration(const std::string& name);
+  absl::StatusOr<std::vector<v1::Integration>> ListIntegrations();
+  absl::StatusOr<v1::Integration> GetIntegration(const std::string& uuid);
+  absl::Status DeleteIntegration(const std::string& uuid);
+
+  absl::StatusOr<v1::CreateListenerResponse> CreateListener(
+      const v1::CreateListenerRequest& request);
+  absl::StatusOr<v1::Listener> GetListener(const std::string& integration_uuid,
+                                           const std::string& listener_uuid);
+  absl::StatusOr<std::vector<v1::Listener>> ListListeners(const std::string& integration_uuid);
+  absl::Status DeleteListener(const std::string& integration_uuid,
+                              const std::string& listener_uuid);
+  absl::StatusOr<v1::CreateListenerResponse> UpdateListener(
+      const v1::UpdateListenerRequest& request);
+  absl::StatusOr<v1::RotateSecretResponse> RotateSecret(const std::string& integration_uuid,
+                                                        const std::string& listener_uuid);
+  absl::StatusOr<v1::GenerateTablesResponse> GenerateTables(const v1::DataStructure& structure);
+
+ private:
+  ListenerStore* store_;
+  v1::AuthService::StubInterface* auth_;
+  v1::StorageService::StubInterface* storage_;
+  v1::RetentionService::StubInterface* retention_;
+};
+
+}  // namespace sluice
+
+#endif  // SLUICE_SERVICES_SCHEMA_SCHEMA_MANAGER_H_

@@ -1,0 +1,724 @@
+#include "services/storage/data_store.h"
+
+#include <cppconn/connection.h>
+#include <cppconn/datatype.h>
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+#include <cppconn/statement.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/crypto/crypto.h"
+#include "common/mapping/json_path.h"
+#include "common/mapping/table_generator.h"
+#include "common/mapping/timestamp.h"
+#include "common/mysql/mysql_pool.h"
+#include "common/status/error_code.h"
+#include "common/status/status_macros.h"
+
+namespace sluice {
+namespace {
+
+using nlohmann::ordered_json;
+
+// Rows per multi-row statement, and the placeholder budget per statement
+// (MySQL allows 65535).
+constexpr size_t kMaxRowsPerStatement = 500;
+constexpr size_t kMaxPlaceholders = 60000;
+
+bool IsLastModified(const v1::Column& c) { return c.source() == v1::COLUMN_SOURCE_LAST_MODIFIED; }
+
+void Bind(sql::PreparedStatement* st, int index, const v1::Value& value) {
+  switch (value.kind_case()) {
+    case v1::Value::kBoolValue:
+      st->setBoolean(index, value.bool_value());
+      break;
+    case v1::Value::kIntValue:
+      st->setInt64(index, value.int_value());
+      break;
+    case v1::Value::kDoubleValue:
+      st->setDouble(index, value.double_value());
+      break;
+    case v1::Value::kStringValue:
+      st->setString(index, value.string_value());
+      break;
+    case v1::Value::kTimestampMicros:
+      st->setString(index, mapping::FormatSqlDatetime(value.timestamp_micros()));
+      break;
+    case v1::Value::kJsonValue:
+      st->setString(index, value.json_value());
+      break;
+    default:
+      st->setNull(index, sql::DataType::SQLNULL);
+  }
+}
+
+std::string KeyString(const google::protobuf::RepeatedPtrField<v1::Value>& key) {
+  std::string out;
+  for (const auto& v : key) absl::StrAppend(&out, v.SerializeAsString().size(), ":", v.SerializeAsString());
+  return out;
+}
+
+// "(`a` = ? AND `b` = ?)"
+std::string KeyPredicate(const v1::Table& table) {
+  std::vector<std::string> parts;
+  for (const auto& c : table.columns()) {
+    if (c.source() == v1::COLUMN_SOURCE_ROOT_KEY ||
+        (table.parent().empty() && c.primary_key())) {
+      parts.push_back(absl::StrCat(QuoteIdentifier(c.name()), " = ?"));
+    }
+  }
+  return absl::StrCat("(", absl::StrJoin(parts, " AND "), ")");
+}
+
+std::string Describe(const std::vector<v1::Value>& key) {
+  std::vector<std::string> parts;
+  for (const auto& v : key) {
+    switch (v.kind_case()) {
+      case v1::Value::kIntValue:
+        parts.push_back(absl::StrCat(v.int_value()));
+        break;
+      case v1::Value::kTimestampMicros:
+        parts.push_back(mapping::FormatIso8601(v.timestamp_micros()));
+        break;
+      default:
+        parts.push_back(absl::StrCat("\"", v.string_value(), "\""));
+    }
+  }
+  return absl::StrJoin(parts, ", ");
+}
+
+ordered_json ReadCell(sql::ResultSet& rs, int index, const v1::Column& c) {
+  if (rs.isNull(index)) return nullptr;
+  switch (c.type()) {
+    case v1::COLUMN_TYPE_BOOLEAN:
+      return rs.getBoolean(index);
+    case v1::COLUMN_TYPE_BIGINT:
+      return rs.getInt64(index);
+    case v1::COLUMN_TYPE_DOUBLE:
+      return rs.getDouble(index);
+    case v1::COLUMN_TYPE_DATETIME: {
+      std::string text = rs.getString(index).asStdString();
+      auto micros = mapping::ParseIso8601(text);
+      return micros ? mapping::FormatIso8601(*micros) : text;
+    }
+    case v1::COLUMN_TYPE_JSON:
+      return ordered_json::parse(rs.getString(index).asStdString(), nullptr, false);
+    default:
+      return rs.getString(index).asStdString();
+  }
+}
+
+void SetPath(ordered_json* obj, const std::vector<std::string>& keys, ordered_json value) {
+  ordered_json* at = obj;
+  for (size_t i = 0; i + 1 < keys.size(); ++i) {
+    ordered_json& next = (*at)[keys[i]];
+    if (!next.is_object()) next = ordered_json::object();
+    at = &next;
+  }
+  if (!keys.empty()) (*at)[keys.back()] = std::move(value);
+}
+
+ordered_json* ArrayAt(ordered_json* element, const std::string& path) {
+  if (path.empty()) {
+    if (!element->is_array()) *element = ordered_json::array();
+    return element;
+  }
+  ordered_json* at = element;
+  for (const std::string& key : mapping::SplitPath(path)) {
+    if (!at->is_object()) *at = ordered_json::object();
+    at = &(*at)[key];
+  }
+  if (!at->is_array()) *at = ordered_json::array();
+  return at;
+}
+
+}  // namespace
+
+DataStore::DataStore(MySqlPool* pool, std::string data_database)
+    : pool_(pool), data_database_(std::move(data_database)) {}
+
+std::vector<std::vector<std::string>> DataStore::Migrations() {
+  return {{
+      "CREATE TABLE IF NOT EXISTS listener_tables ("
+      " listener_uuid CHAR(36) NOT NULL PRIMARY KEY,"
+      " tables LONGBLOB NOT NULL,"
+      " updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+      ") ENGINE=InnoDB",
+  }};
+}
+
+absl::Status DataStore::EnsureDataDatabase() {
+  return pool_->Run([&](sql::Connection& con) {
+    std::unique_ptr<sql::Statement> st(con.createStatement());
+    st->execute(absl::StrCat("CREATE DATABASE IF NOT EXISTS ", QuoteIdentifier(data_database_),
+                             " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"));
+    return absl::OkStatus();
+  });
+}
+
+std::string DataStore::Qualified(const std::string& table) const {
+  return absl::StrCat(QuoteIdentifier(data_database_), ".", QuoteIdentifier(table));
+}
+
+void DataStore::Forget(const std::string& listener_uuid) {
+  absl::MutexLock lock(&mu_);
+  cache_.erase(listener_uuid);
+}
+
+absl::StatusOr<std::shared_ptr<const ListenerTables>> DataStore::Tables(
+    const std::string& listener_uuid) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cache_.find(listener_uuid);
+    if (it != cache_.end()) return it->second;
+  }
+  v1::DataStructure stored;
+  bool found = false;
+  SLUICE_RETURN_IF_ERROR(pool_->Run([&](sql::Connection& con) {
+    std::unique_ptr<sql::PreparedStatement> st(
+        con.prepareStatement("SELECT tables FROM listener_tables WHERE listener_uuid = ?"));
+    st->setString(1, listener_uuid);
+    std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
+    if (rs->next()) {
+      found = true;
+      if (!stored.ParseFromString(rs->getString(1).asStdString())) {
+        return absl::DataLossError("stored table definitions do not parse");
+      }
+    }
+    return absl::OkStatus();
+  }));
+  if (!found || stored.tables_size() == 0) {
+    return absl::NotFoundError("the listener has no tables");
+  }
+  auto tables = std::make_shared<ListenerTables>();
+  tables->tables.assign(stored.tables().begin(), stored.tables().end());
+  tables->columns.resize(tables->tables.size());
+  for (size_t t = 0; t < tables->tables.size(); ++t) {
+    tables->index[tables->tables[t].name()] = static_cast<int>(t);
+    for (int c = 0; c < tables->tables[t].columns_size(); ++c) {
+      tables->columns[t][tables->tables[t].columns(c).name()] = c;
+      if (t == 0 && tables->tables[0].columns(c).primary_key()) tables->key_columns.push_back(c);
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  cache_[listener_uuid] = tables;
+  return std::shared_ptr<const ListenerTables>(tables);
+}
+
+absl::StatusOr<std::vector<std::string>> DataStore::CreateTables(
+    const std::string& listener_uuid, const std::vector<v1::Table>& tables) {
+  if (tables.empty()) return absl::InvalidArgumentError("no tables to create");
+  std::vector<std::string> ddl;
+  std::vector<std::string> created;
+  absl::Status status = pool_->Run([&](sql::Connection& con) -> absl::Status {
+    std::unique_ptr<sql::Statement> st(con.createStatement());
+    for (const v1::Table& table : tables) {
+      std::string statement = mapping::RenderCreateTable(table);
+      // Qualify the table with the data database.
+      statement.replace(0, std::string("CREATE TABLE ").size() + QuoteIdentifier(table.name()).size(),
+                        absl::StrCat("CREATE TABLE ", Qualified(table.name())));
+      try {
+        st->execute(statement);
+      } catch (const sql::SQLException& e) {
+        if (e.getErrorCode() == 1050) {
+          return WithErrorCode(
+              absl::AlreadyExistsError(absl::StrCat("table \"", table.name(), "\" already exists")),
+              "table_exists");
+        }
+        throw;
+      }
+      created.push_back(table.name());
+      ddl.push_back(statement);
+    }
+    v1::DataStructure stored;
+    for (const v1::Table& table : tables) *stored.add_tables() = table;
+    std::string blob = stored.SerializeAsString();
+    std::istringstream in(blob);
+    std::unique_ptr<sql::PreparedStatement> put(con.prepareStatement(
+        "INSERT INTO listener_tables (listener_uuid, tables) VALUES (?, ?)"));
+    put->setString(1, listener_uuid);
+    put->setBlob(2, &in);
+    put->executeUpdate();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) {
+    // Leave nothing behind.
+    (void)pool_->Run([&](sql::Connection& con) {
+      std::unique_ptr<sql::Statement> st(con.createStatement());
+      for (auto it = created.rbegin(); it != created.rend(); ++it) {
+        st->execute(absl::StrCat("DROP TABLE IF EXISTS ", Qualified(*it)));
+      }
+      return absl::OkStatus();
+    });
+    return status;
+  }
+  Forget(listener_uuid);
+  return ddl;
+}
+
+absl::Status DataStore::DropTables(const std::string& listener_uuid) {
+  auto tables = Tables(listener_uuid);
+  if (!tables.ok() && tables.status().code() != absl::StatusCode::kNotFound) return tables.status();
+  absl::Status status = pool_->Run([&](sql::Connection& con) {
+    std::unique_ptr<sql::Statement> st(con.createStatement());
+    if (tables.ok()) {
+      for (auto it = (*tables)->tables.rbegin(); it != (*tables)->tables.rend(); ++it) {
+        st->execute(absl::StrCat("DROP TABLE IF EXISTS ", Qualified(it->name())));
+      }
+    }
+    std::unique_ptr<sql::PreparedStatement> del(
+        con.prepareStatement("DELETE FROM listener_tables WHERE listener_uuid = ?"));
+    del->setString(1, listener_uuid);
+    del->executeUpdate();
+    return absl::OkStatus();
+  });
+  Forget(listener_uuid);
+  return status;
+}
+
+namespace {
+
+// Deletes the rows of `table` belonging to any of `keys`.
+int64_t DeleteByKeys(sql::Connection& con, const std::string& qualified, const v1::Table& table,
+                     const std::vector<const google::protobuf::RepeatedPtrField<v1::Value>*>& keys) {
+  int64_t deleted = 0;
+  std::string predicate = KeyPredicate(table);
+  for (size_t start = 0; start < keys.size(); start += kMaxRowsPerStatement) {
+    size_t end = std::min(keys.size(), start + kMaxRowsPerStatement);
+    std::vector<std::string> ors(end - start, predicate);
+    std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
+        absl::StrCat("DELETE FROM ", qualified, " WHERE ", absl::StrJoin(ors, " OR "))));
+    int index = 1;
+    for (size_t k = start; k < end; ++k) {
+      for (const v1::Value& v : *keys[k]) Bind(st.get(), index++, v);
+    }
+    deleted += st->executeUpdate();
+  }
+  return deleted;
+}
+
+// Inserts `rows` (full rows, values aligned with the table's columns) into
+// `table`, with lastModified set to the commit-time clock. With `upsert`,
+// an existing row with the same key is updated in place.
+void InsertRows(sql::Connection& con, const std::string& qualified, const v1::Table& table,
+                const std::vector<const v1::Row*>& rows, bool upsert) {
+  std::vector<std::string> names;
+  std::vector<std::string> placeholders;
+  std::vector<int> bound;
+  std::vector<std::string> updates;
+  for (int c = 0; c < table.columns_size(); ++c) {
+    const v1::Column& column = table.columns(c);
+    names.push_back(QuoteIdentifier(column.name()));
+    if (IsLastModified(column)) {
+      placeholders.push_back("UTC_TIMESTAMP(6)");
+    } else {
+      placeholders.push_back("?");
+      bound.push_back(c);
+    }
+    if (!column.primary_key()) {
+      updates.push_back(absl::StrCat(names.back(), " = VALUES(", names.back(), ")"));
+    }
+  }
+  std::string tuple = absl::StrCat("(", absl::StrJoin(placeholders, ", "), ")");
+  size_t per_statement =
+      std::max<size_t>(1, std::min(kMaxRowsPerStatement, kMaxPlaceholders / std::max<size_t>(1, bound.size())));
+  for (size_t start = 0; start < rows.size(); start += per_statement) {
+    size_t end = std::min(rows.size(), start + per_statement);
+    std::vector<std::string> tuples(end - start, tuple);
+    std::string sql = absl::StrCat("INSERT INTO ", qualified, " (", absl::StrJoin(names, ", "),
+                                   ") VALUES ", absl::StrJoin(tuples, ", "));
+    if (upsert && !updates.empty()) {
+      absl::StrAppend(&sql, " ON DUPLICATE KEY UPDATE ", absl::StrJoin(updates, ", "));
+    }
+    std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(sql));
+    int index = 1;
+    for (size_t r = start; r < end; ++r) {
+      for (int c : bound) Bind(st.get(), index++, rows[r]->values(c));
+    }
+    st->executeUpdate();
+  }
+}
+
+absl::Status Invalid(size_t record, absl::string_view what) {
+  return InvalidArgumentError("invalid_request", absl::StrCat("records[", record, "]: ", what));
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> DataStore::Write(const v1::WriteRequest& request) {
+  SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ListenerTables> lt, Tables(request.listener_uuid()));
+  const bool patch = request.mode() == v1::WRITE_MODE_PATCH;
+  // Validate every record against the known tables before touching the
+  // database: names and shapes come from the edge, not from trust.
+  for (int r = 0; r < request.records_size(); ++r) {
+    const v1::Record& record = request.records(r);
+    if (record.key_size() != static_cast<int>(lt->key_columns.size())) {
+      return Invalid(r, "the key does not match the table's primary key");
+    }
+    for (const v1::TableRows& rows : record.tables()) {
+      auto t = lt->index.find(rows.table());
+      if (t == lt->index.end()) return Invalid(r, absl::StrCat("unknown table \"", rows.table(), "\""));
+      const v1::Table& table = lt->tables[t->second];
+      size_t width = rows.columns_size() > 0 ? rows.columns_size() : table.columns_size();
+      for (const std::string& name : rows.columns()) {
+        if (!lt->columns[t->second].count(name)) {
+          return Invalid(r, absl::StrCat("unknown column \"", name, "\""));
+        }
+      }
+      if (rows.columns_size() > 0 && (!patch || t->second != 0)) {
+        return Invalid(r, "partial rows are only allowed for the root row of a PATCH");
+      }
+      for (const v1::Row& row : rows.rows()) {
+        if (static_cast<size_t>(row.values_size()) != width) {
+          return Invalid(r, absl::StrCat("a row of \"", rows.table(), "\" has ", row.values_size(),
+                                         " values for ", width, " columns"));
+        }
+      }
+    }
+    for (const std::string& name : record.replaced_tables()) {
+      auto t = lt->index.find(name);
+      if (t == lt->index.end() || t->second == 0) {
+        return Invalid(r, absl::StrCat("unknown child table \"", name, "\""));
+      }
+    }
+  }
+
+  int64_t written = 0;
+  absl::Status status = pool_->Transaction([&](sql::Connection& con) -> absl::Status {
+    written = 0;
+    if (!patch) {
+      // A key repeated within one request: the last occurrence wins, as if
+      // the records had been sent one after another.
+      std::map<std::string, int> last;
+      for (int r = 0; r < request.records_size(); ++r) last[KeyString(request.records(r).key())] = r;
+      std::vector<const google::protobuf::RepeatedPtrField<v1::Value>*> keys;
+      std::vector<std::vector<const v1::Row*>> rows(lt->tables.size());
+      for (int r = 0; r < request.records_size(); ++r) {
+        const v1::Record& record = request.records(r);
+        if (last[KeyString(record.key())] != r) continue;
+        keys.push_back(&record.key());
+        for (const v1::TableRows& tr : record.tables()) {
+          int t = lt->index.at(tr.table());
+          for (const v1::Row& row : tr.rows()) rows[t].push_back(&row);
+        }
+      }
+      if (keys.empty()) return absl::OkStatus();
+      for (size_t t = 1; t < lt->tables.size(); ++t) {
+        DeleteByKeys(con, Qualified(lt->tables[t].name()), lt->tables[t], keys);
+      }
+      for (size_t t = 0; t < lt->tables.size(); ++t) {
+        if (!rows[t].empty()) {
+          InsertRows(con, Qualified(lt->tables[t].name()), lt->tables[t], rows[t], t == 0);
+        }
+      }
+      written = request.records_size();
+      return absl::OkStatus();
+    }
+    const v1::Table& root = lt->tables[0];
+    const std::string root_name = Qualified(root.name());
+    for (int r = 0; r < request.records_size(); ++r) {
+      const v1::Record& record = request.records(r);
+      std::vector<v1::Value> key(record.key().begin(), record.key().end());
+      {
+        std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
+            absl::StrCat("SELECT 1 FROM ", root_name, " WHERE ", KeyPredicate(root), " FOR UPDATE")));
+        int index = 1;
+        for (const v1::Value& v : key) Bind(st.get(), index++, v);
+        std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
+        if (!rs->next()) {
+          return WithErrorCode(
+              absl::NotFoundError(absl::StrCat("records[", r, "]: no record with key ", Describe(key))),
+              "record_not_found");
+        }
+      }
+      std::vector<std::string> sets;
+      const v1::TableRows* root_rows = nullptr;
+      for (const v1::TableRows& tr : record.tables()) {
+        if (tr.table() == root.name()) root_rows = &tr;
+      }
+      std::vector<const v1::Value*> values;
+      if (root_rows != nullptr && root_rows->rows_size() == 1) {
+        for (int c = 0; c < root_rows->columns_size(); ++c) {
+          const v1::Column& column = root.columns(lt->columns[0].at(root_rows->columns(c)));
+          if (column.primary_key() || IsLastModified(column)) continue;
+          sets.push_back(absl::StrCat(QuoteIdentifier(column.name()), " = ?"));
+          values.push_back(&root_rows->rows(0).values(c));
+        }
+      }
+      sets.push_back("`lastModified` = UTC_TIMESTAMP(6)");
+      std::unique_ptr<sql::PreparedStatement> update(con.prepareStatement(absl::StrCat(
+          "UPDATE ", root_name, " SET ", absl::StrJoin(sets, ", "), " WHERE ", KeyPredicate(root))));
+      int index = 1;
+      for (const v1::Value* v : values) Bind(update.get(), index++, *v);
+      for (const v1::Value& v : key) Bind(update.get(), index++, v);
+      update->executeUpdate();
+      std::vector<const google::protobuf::RepeatedPtrField<v1::Value>*> keys = {&record.key()};
+      for (const std::string& name : record.replaced_tables()) {
+        int t = lt->index.at(name);
+        DeleteByKeys(con, Qualified(name), lt->tables[t], keys);
+      }
+      for (const v1::TableRows& tr : record.tables()) {
+        int t = lt->index.at(tr.table());
+        if (t == 0) continue;
+        std::vector<const v1::Row*> rows;
+        for (const v1::Row& row : tr.rows()) rows.push_back(&row);
+        InsertRows(con, Qualified(tr.table()), lt->tables[t], rows, false);
+      }
+      ++written;
+    }
+    return absl::OkStatus();
+  });
+  if (status.code() == absl::StatusCode::kInternal &&
+      status.message().find("error 1146") != absl::string_view::npos) {
+    Forget(request.listener_uuid());
+    return absl::NotFoundError("the listener's tables do not exist");
+  }
+  if (!status.ok()) return status;
+  return written;
+}
+
+absl::StatusOr<int64_t> DataStore::Delete(const std::string& listener_uuid,
+                                          const std::vector<v1::Value>& key) {
+  SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ListenerTables> lt, Tables(listener_uuid));
+  if (key.size() != lt->key_columns.size()) {
+    return absl::InvalidArgumentError("the key does not match the table's primary key");
+  }
+  google::protobuf::RepeatedPtrField<v1::Value> k(key.begin(), key.end());
+  std::vector<const google::protobuf::RepeatedPtrField<v1::Value>*> keys = {&k};
+  int64_t deleted = 0;
+  SLUICE_RETURN_IF_ERROR(pool_->Transaction([&](sql::Connection& con) {
+    for (size_t t = lt->tables.size(); t-- > 1;) {
+      DeleteByKeys(con, Qualified(lt->tables[t].name()), lt->tables[t], keys);
+    }
+    deleted = DeleteByKeys(con, Qualified(lt->tables[0].name()), lt->tables[0], keys);
+    return absl::OkStatus();
+  }));
+  return deleted;
+}
+
+namespace {
+
+// Reads one record by key and reassembles it; nullopt when missing.
+std::optional<ordered_json> ReadRecord(sql::Connection& con, const ListenerTables& lt,
+                                       const std::function<std::string(const std::string&)>& qualified,
+                                       const std::vector<v1::Value>& key) {
+  const v1::Table& root = lt.tables[0];
+  std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
+      absl::StrCat("SELECT * FROM ", qualified(root.name()), " WHERE ", KeyPredicate(root))));
+  int index = 1;
+  for (const v1::Value& v : key) Bind(st.get(), index++, v);
+  std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
+  if (!rs->next()) return std::nullopt;
+  ordered_json record = ordered_json::object();
+  ordered_json extra;
+  std::string last_modified;
+  for (int c = 0; c < root.columns_size(); ++c) {
+    const v1::Column& column = root.columns(c);
+    ordered_json value = ReadCell(*rs, c + 1, column);
+    if (column.source() == v1::COLUMN_SOURCE_EXTRA) {
+      extra = std::move(value);
+    } else if (IsLastModified(column)) {
+      last_modified = value.is_string() ? value.get<std::string>() : "";
+    } else {
+      SetPath(&record, mapping::SplitPath(column.json_path()), std::move(value));
+    }
+  }
+  // items[t] maps a position tuple to the element of table t.
+  std::vector<std::map<std::vector<int64_t>, ordered_json>> items(lt.tables.size());
+  for (size_t t = 1; t < lt.tables.size(); ++t) {
+    const v1::Table& table = lt.tables[t];
+    std::vector<std::string> order;
+    for (const auto& c : table.columns()) {
+      if (c.source() == v1::COLUMN_SOURCE_POSITION) order.push_back(QuoteIdentifier(c.name()));
+    }
+    std::unique_ptr<sql::PreparedStatement> q(con.prepareStatement(
+        absl::StrCat("SELECT * FROM ", qualified(table.name()), " WHERE ", KeyPredicate(table),
+                     " ORDER BY ", absl::StrJoin(order, ", "))));
+    int i = 1;
+    for (const v1::Value& v : key) Bind(q.get(), i++, v);
+    std::unique_ptr<sql::ResultSet> rows(q->executeQuery());
+    while (rows->next()) {
+      std::vector<int64_t> positions;
+      ordered_json item = table.scalar_items() ? ordered_json() : ordered_json::object();
+      for (int c = 0; c < table.columns_size(); ++c) {
+        const v1::Column& column = table.columns(c);
+        if (column.source() == v1::COLUMN_SOURCE_POSITION) {
+          positions.push_back(rows->getInt64(c + 1));
+        } else if (column.source() == v1::COLUMN_SOURCE_FIELD) {
+          if (table.scalar_items()) {
+            item = ReadCell(*rows, c + 1, column);
+          } else {
+            SetPath(&item, mapping::SplitPath(column.json_path()), ReadCell(*rows, c + 1, column));
+          }
+        }
+      }
+      items[t][positions] = std::move(item);
+    }
+  }
+  // Attach children to their parents, deepest tables first.
+  for (size_t t = lt.tables.size(); t-- > 1;) {
+    const v1::Table& table = lt.tables[t];
+    int parent = lt.index.at(table.parent());
+    for (auto& [positions, item] : items[t]) {
+      ordered_json* element = &record;
+      if (parent != 0) {
+        std::vector<int64_t> parent_positions(positions.begin(), positions.end() - 1);
+        element = &items[parent][parent_positions];
+      }
+      ArrayAt(element, table.json_path())->push_back(std::move(item));
+    }
+  }
+  if (extra.is_object()) {
+    for (auto& [path, value] : extra.items()) {
+      if (path.find('[') != std::string::npos) continue;
+      std::vector<std::string> keys = mapping::SplitUserPath(path);
+      SetPath(&record, keys, value);
+    }
+  }
+  record["lastModified"] = last_modified;
+  return record;
+}
+
+std::string EncodePageToken(const std::vector<v1::Value>& key) {
+  v1::Record record;
+  for (const auto& v : key) *record.add_key() = v;
+  return crypto::Base64UrlEncode(record.SerializeAsString());
+}
+
+bool DecodePageToken(const std::string& token, std::vector<v1::Value>* key) {
+  std::string standard = token;
+  for (char& c : standard) {
+    if (c == '-') c = '+';
+    if (c == '_') c = '/';
+  }
+  std::string bytes;
+  v1::Record record;
+  if (!crypto::Base64Decode(standard, &bytes) || !record.ParseFromString(bytes)) return false;
+  key->assign(record.key().begin(), record.key().end());
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> DataStore::GetRecord(const std::string& listener_uuid,
+                                                 const std::vector<v1::Value>& key) {
+  SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ListenerTables> lt, Tables(listener_uuid));
+  std::optional<ordered_json> record;
+  SLUICE_RETURN_IF_ERROR(pool_->Run([&](sql::Connection& con) {
+    record = ReadRecord(con, *lt, [this](const std::string& t) { return Qualified(t); }, key);
+    return absl::OkStatus();
+  }));
+  if (!record) {
+    return WithErrorCode(absl::NotFoundError(absl::StrCat("no record with key ", Describe(key))),
+                         "record_not_found");
+  }
+  return record->dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+}
+
+absl::StatusOr<v1::ListRecordsResponse> DataStore::ListRecords(const v1::ListRecordsRequest& request) {
+  SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ListenerTables> lt, Tables(request.listener_uuid()));
+  int limit = request.limit() <= 0 ? 50 : std::min(request.limit(), 1000);
+  std::vector<v1::Value> after;
+  if (!request.page_token().empty() &&
+      (!DecodePageToken(request.page_token(), &after) || after.size() != lt->key_columns.size())) {
+    return InvalidArgumentError("invalid_page_token", "pageToken is not one this API returned");
+  }
+  const v1::Table& root = lt->tables[0];
+  std::vector<std::string> key_names;
+  for (int c : lt->key_columns) key_names.push_back(QuoteIdentifier(root.columns(c).name()));
+  std::string keys = absl::StrJoin(key_names, ", ");
+  std::vector<std::string> marks(key_names.size(), "?");
+  std::string sql = absl::StrCat("SELECT ", keys, " FROM ", Qualified(root.name()));
+  if (!after.empty()) {
+    absl::StrAppend(&sql, " WHERE (", keys, ") > (", absl::StrJoin(marks, ", "), ")");
+  }
+  absl::StrAppend(&sql, " ORDER BY ", keys, " LIMIT ", limit + 1);
+  v1::ListRecordsResponse response;
+  SLUICE_RETURN_IF_ERROR(pool_->Run([&](sql::Connection& con) {
+    std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(sql));
+    int index = 1;
+    for (const v1::Value& v : after) Bind(st.get(), index++, v);
+    std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
+    std::vector<std::vector<v1::Value>> page;
+    while (rs->next()) {
+      std::vector<v1::Value> key(lt->key_columns.size());
+      for (size_t k = 0; k < lt->key_columns.size(); ++k) {
+        const v1::Column& c = root.columns(lt->key_columns[k]);
+        if (c.type() == v1::COLUMN_TYPE_BIGINT) {
+          key[k].set_int_value(rs->getInt64(k + 1));
+        } else if (c.type() == v1::COLUMN_TYPE_DATETIME) {
+          key[k].set_timestamp_micros(
+              mapping::ParseIso8601(rs->getString(k + 1).asStdString()).value_or(0));
+        } else {
+          key[k].set_string_value(rs->getString(k + 1).asStdString());
+        }
+      }
+      page.push_back(std::move(key));
+    }
+    bool more = page.size() > static_cast<size_t>(limit);
+    if (more) page.pop_back();
+    for (const auto& key : page) {
+      auto record = ReadRecord(con, *lt, [this](const std::string& t) { return Qualified(t); }, key);
+      if (record) {
+        response.add_records()->set_json(record->dump(-1, ' ', false, ordered_json::error_handler_t::replace));
+      }
+    }
+    if (more) response.set_next_page_token(EncodePageToken(page.back()));
+    return absl::OkStatus();
+  }));
+  return response;
+}
+
+absl::StatusOr<int64_t> DataStore::Purge(const std::string& listener_uuid, int64_t cutoff_micros,
+                                         int batch_size) {
+  SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ListenerTables> lt, Tables(listener_uuid));
+  if (batch_size <= 0) batch_size = 500;
+  const v1::Table& root = lt->tables[0];
+  std::vector<std::string> key_names;
+  for (int c : lt->key_columns) key_names.push_back(QuoteIdentifier(root.columns(c).name()));
+  int64_t total = 0;
+  while (true) {
+    int64_t deleted = 0;
+    SLUICE_RETURN_IF_ERROR(pool_->Transaction([&](sql::Connection& con) {
+      deleted = 0;
+      std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(absl::StrCat(
+          "SELECT ", absl::StrJoin(key_names, ", "), " FROM ", Qualified(root.name()),
+          " WHERE `lastModified` < ? ORDER BY `lastModified` LIMIT ", batch_size, " FOR UPDATE")));
+      st->setString(1, mapping::FormatSqlDatetime(cutoff_micros));
+      std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
+      std::vector<google::protobuf::RepeatedPtrField<v1::Value>> keys;
+      while (rs->next()) {
+        google::protobuf::RepeatedPtrField<v1::Value> key;
+        for (size_t k = 0; k < lt->key_columns.size(); ++k) {
+          const v1::Column& c = root.columns(lt->key_columns[k]);
+          v1::Value* v = key.Add();
+          if (c.type() == v1::COLUMN_TYPE_BIGINT) {
+            v->set_int_value(rs->getInt64(k + 1));
+          } else if (c.type() == v1::COLUMN_TYPE_DATETIME) {
+            v->set_timestamp_micros(mapping::ParseIso8601(rs->getString(k + 1).asStdString()).value_or(0));
+          } else {
+            v->set_string_value(rs->getString(k + 1).asStdString());
+          }
+        }
+        keys.push_back(std::move(key));
+      }
+      std::vector<const google::protobuf::RepeatedPtrField<v1::Value>*> refs;
+      for (const auto& k : keys) refs.push_back(&k);
+      if (refs.empty()) return absl::OkStatus();
+      for (size_t t = lt->tables.size(); t-- > 1;) {
+        DeleteByKeys(con, Qualified(lt->tables[t].name()), lt->tables[t], refs);
+      }
+      deleted = DeleteByKeys(con, Qualified(root.name()), root, refs);
+      return absl::OkStatus();
+    }));
+    total += deleted;
+    if (deleted < batch_size) break;
+  }
+  return total;
+}
+
+}  // namespace sluice

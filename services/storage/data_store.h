@@ -1,0 +1,76 @@
+#ifndef SLUICE_SERVICES_STORAGE_DATA_STORE_H_
+#define SLUICE_SERVICES_STORAGE_DATA_STORE_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "sluice/v1/storage.pb.h"
+
+namespace sluice {
+
+class MySqlPool;
+
+// A listener's tables as storage knows them, with name lookups.
+struct ListenerTables {
+  std::vector<v1::Table> tables;  // tables[0] is the root
+  std::map<std::string, int> index;
+  std::vector<std::map<std::string, int>> columns;  // per table: name → column
+  std::vector<int> key_columns;                      // root primary-key columns
+};
+
+// The storage service's logic: the only writer of data tables.
+//
+// Data tables live in their own database (`data_database`); the metadata of
+// which listener owns which tables, in the pool's database. Every write is
+// one READ COMMITTED transaction, committed before the call returns OK.
+// Table definitions are cached per listener and reloaded after changes, so
+// no write queries the catalog. Thread-safe.
+class DataStore {
+ public:
+  DataStore(MySqlPool* pool, std::string data_database);
+  DataStore(const DataStore&) = delete;
+  DataStore& operator=(const DataStore&) = delete;
+
+  static std::vector<std::vector<std::string>> Migrations();
+  // Creates the data database when missing.
+  absl::Status EnsureDataDatabase();
+
+  // ALREADY_EXISTS naming the table when one is taken; nothing is left
+  // behind on failure. Returns the DDL run.
+  absl::StatusOr<std::vector<std::string>> CreateTables(const std::string& listener_uuid,
+                                                        const std::vector<v1::Table>& tables);
+  absl::Status DropTables(const std::string& listener_uuid);
+
+  // All or nothing. INVALID_ARGUMENT names the record index; NOT_FOUND for a
+  // PATCH of a missing record; UNAVAILABLE when the database is unreachable.
+  absl::StatusOr<int64_t> Write(const v1::WriteRequest& request);
+  absl::StatusOr<int64_t> Delete(const std::string& listener_uuid,
+                                 const std::vector<v1::Value>& key);
+  absl::StatusOr<std::string> GetRecord(const std::string& listener_uuid,
+                                        const std::vector<v1::Value>& key);
+  absl::StatusOr<v1::ListRecordsResponse> ListRecords(const v1::ListRecordsRequest& request);
+  // Deletes records last modified before `cutoff_micros`, `batch_size` per
+  // transaction. Returns how many root records were deleted.
+  absl::StatusOr<int64_t> Purge(const std::string& listener_uuid, int64_t cutoff_micros,
+                                int batch_size);
+
+  // The cached tables of a listener; NOT_FOUND when it has none.
+  absl::StatusOr<std::shared_ptr<const ListenerTables>> Tables(const std::string& listener_uuid);
+
+ private:
+  std::string Qualified(const std::string& table) const;
+  void Forget(const std::string& listener_uuid);
+
+  MySqlPool* pool_;
+  const std::string data_database_;
+  absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<const ListenerTables>> cache_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace sluice
+
+#endif  // SLUICE_SERVICES_STORAGE_DATA_STORE_H_

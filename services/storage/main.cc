@@ -1,0 +1,26 @@
+// sluice-storage: the data tables over gRPC; the only writer of them.
+#include "common/ops/metrics.h"
+#include "common/rpc/rpc.h"
+#include "common/service/service_main.h"
+#include "services/storage/data_store.h"
+#include "services/storage/storage_service.h"
+
+int main(int argc, char** argv) {
+  sluice::InitService("storage", argc, argv);
+  const int threads = sluice::EnvIntOr("SLUICE_STORAGE_THREADS", 16);
+  sluice::MySqlPool pool(sluice::DatabaseOptionsFromFlags(
+      sluice::EnvOr("SLUICE_STORAGE_DATABASE", "sluice_storage"), threads));
+  sluice::DataStore store(&pool, sluice::EnvOr("SLUICE_DATA_DATABASE", "sluice_data"));
+  sluice::BlockingExecutor executor(threads);
+  sluice::StorageServiceImpl service(&store, &executor);
+  sluice::RequestMetrics metrics("storage");
+
+  sluice::ServiceRun run;
+  run.name = "storage";
+  run.pool = &pool;
+  run.migrations = sluice::DataStore::Migrations();
+  run.after_migrate = [&] { return store.EnsureDataDatabase(); };
+  run.services = {&service};
+  run.metrics = &metrics;
+  return sluice::RunService(run);
+}

@@ -13,7 +13,7 @@
 namespace sluice::edge {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 constexpr std::chrono::milliseconds kAdminTimeout(30000);
 

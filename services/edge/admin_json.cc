@@ -12,7 +12,7 @@
 namespace sluice::edge {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 absl::Status Bad(const std::string& message) { return InvalidArgumentError("invalid_request", message); }
 

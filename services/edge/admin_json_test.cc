@@ -9,7 +9,7 @@
 namespace sluice::edge {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 TEST(AdminJsonTest, ParsesAListenerWithTokenAuth) {
   json body = json::parse(R"({"name":"orders",

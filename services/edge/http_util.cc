@@ -1,11 +1,32 @@
 #include "services/edge/http_util.h"
 
+#include <functional>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "common/ops/metrics.h"
 
 namespace sluice::edge {
+namespace {
+
+// A response header with any name. Pistache 0.0.5 writes only typed headers
+// to the wire (raw ones are dropped), so extra headers need a typed class.
+class ExtraHeader : public Pistache::Http::Header::Header {
+ public:
+  ExtraHeader(std::string name, std::string value) : name_(std::move(name)), value_(std::move(value)) {}
+  const char* name() const override { return name_.c_str(); }
+  void parse(const std::string& data) override { value_ = data; }
+  void write(std::ostream& stream) const override { stream << value_; }
+#ifdef SAFE_HEADER_CAST
+  uint64_t hash() const override { return std::hash<std::string>{}(name_); }
+#endif
+
+ private:
+  std::string name_;
+  std::string value_;
+};
+
+}  // namespace
 
 std::optional<std::string> RequestCopy::Header(const std::string& name) const {
   auto it = headers.find(absl::AsciiStrToLower(name));
@@ -88,8 +109,8 @@ void Responder::Raw(int status, const std::string& body, const std::string& cont
   if (sent_) return;
   Finish(status);
   try {
-    writer_.headers().addRaw(Pistache::Http::Header::Raw("Content-Type", content_type));
-    writer_.send(static_cast<Pistache::Http::Code>(status), body);
+    writer_.send(static_cast<Pistache::Http::Code>(status), body,
+                 Pistache::Http::Mime::MediaType::fromString(content_type));
   } catch (const std::exception&) {
     // The client went away; nothing to answer.
   }
@@ -113,11 +134,11 @@ void Responder::Error(const HttpError& error,
   if (sent_) return;
   try {
     if (error.retry_after > 0) {
-      writer_.headers().addRaw(
-          Pistache::Http::Header::Raw("Retry-After", std::to_string(error.retry_after)));
+      writer_.headers().add(
+          std::make_shared<ExtraHeader>("Retry-After", std::to_string(error.retry_after)));
     }
     for (const auto& [name, value] : extra_headers) {
-      writer_.headers().addRaw(Pistache::Http::Header::Raw(name, value));
+      writer_.headers().add(std::make_shared<ExtraHeader>(name, value));
     }
   } catch (const std::exception&) {
   }

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# ctest fixture: brings a throwaway Sluice stack (its own MariaDB in a temp
+# dir, every service, the TLS front) up before the end-to-end tests and
+# down after them. The tests find it through $1/stack.env.
+#   stack_fixture.sh up DIR BUILD | down DIR
+set -euo pipefail
+source_dir=$(cd "$(dirname "$0")/../.." && pwd)
+dir=$2
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+case "$1" in
+  up)
+    build=$3
+    [ -d "$dir" ] && SLUICE_VAR="$dir/var" "$source_dir/scripts/stack.sh" down >/dev/null 2>&1 || true
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    base=""
+    for _ in $(seq 1 50); do
+      candidate=$((20000 + RANDOM % 30000))
+      ok=1
+      for off in $(seq 0 13); do port_free $((candidate + off)) || { ok=0; break; }; done
+      if [ $ok -eq 1 ]; then base=$candidate; break; fi
+    done
+    [ -n "$base" ] || { echo "no free port range" >&2; exit 1; }
+    key="test-admin-key-$(openssl rand -hex 16)"
+    cat > "$dir/stack.env" <<ENV
+SLUICE_VAR=$dir/var
+SLUICE_BUILD=$build
+SLUICE_PORT_BASE=$base
+SLUICE_ADMIN_KEY=$key
+SLUICE_SOURCE=$source_dir
+ENV
+    set -a; . "$dir/stack.env"; set +a
+    "$source_dir/scripts/stack.sh" up
+    ;;
+  down)
+    if [ -f "$dir/stack.env" ]; then
+      set -a; . "$dir/stack.env"; set +a
+      "$source_dir/scripts/stack.sh" down
+    fi
+    ;;
+esac

@@ -136,7 +136,9 @@ absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn) {
         ++open_;
       }
     }
+    const bool reused = con != nullptr;
     bool keep = true;
+    bool lost = false;
     try {
       if (!con) con = Connect(/*with_schema=*/true);
       con->setAutoCommit(!transaction);
@@ -152,6 +154,7 @@ absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn) {
       status = StatusFromSqlException(e);
       if (IsConnectionError(e.getErrorCode()) || e.getErrorCode() == 0 || !con) {
         keep = false;
+        lost = true;
       } else if (transaction) {
         try {
           con->rollback();
@@ -163,6 +166,7 @@ absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn) {
       status = absl::InternalError(absl::StrCat("database client error: ", e.what()));
       keep = false;
     }
+    std::vector<std::unique_ptr<sql::Connection>> stale;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (keep && con) {
@@ -170,9 +174,19 @@ absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn) {
       } else {
         --open_;
       }
+      if (lost) {
+        // A lost connection means the server went away (restart, failover):
+        // the idle ones are stale too.
+        open_ -= static_cast<int>(idle_.size());
+        stale.swap(idle_);
+      }
     }
-    released_.notify_one();
+    released_.notify_all();
     if (con && !keep) con.reset();
+    stale.clear();
+    // A pooled connection found dead is retried once on a fresh one: the
+    // transaction did not commit, and the server may well be back.
+    if (lost && reused && attempt == 1) continue;
     if (status.code() != absl::StatusCode::kAborted || attempt == kMaxAttempts) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(2 << attempt));
   }

@@ -4,68 +4,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/testing/test_stack.h"
+#include "tests/integration/listener_fixture.h"
 
 namespace sluice::testing {
 namespace {
 
-using json = nlohmann::ordered_json;
 
-struct Listener {
-  std::string integration;
-  std::string uuid;
-  std::string url;
-  std::string token;
-  std::string base_name;
-};
-
-class SliceTest : public ::testing::Test {
- protected:
-  TestStack& stack_ = TestStack::Get();
-  HttpsClient client_{stack_.cacert()};
-
-  Listener CreateListener(json auth, json sample, json primary_key = json::array({"id"}),
-                          json extra = json::object()) {
-    Listener l;
-    l.integration = stack_.CreateIntegration("it");
-    l.base_name = Unique("t");
-    json body = {{"name", Unique("listener")},
-                 {"auth", auth},
-                 {"structure", {{"baseName", l.base_name}, {"primaryKey", primary_key}, {"sample", sample}}}};
-    for (auto& [k, v] : extra.items()) body[k] = v;
-    HttpResponse r = stack_.Admin("POST", "/api/v1/integrations/" + l.integration + "/listeners", body.dump());
-    EXPECT_EQ(r.status, 201) << r.body << r.error;
-    json created = json::parse(r.body);
-    l.uuid = created["uuid"];
-    l.url = created["url"];
-    if (created.contains("token")) l.token = created["token"];
-    // The URL names the stack's public host and port.
-    l.url = stack_.IngestUrl("/" + l.integration + "/" + l.uuid);
-    return l;
-  }
-
-  Listener TokenListener() {
-    return CreateListener({{"method", "token"}, {"readFrom", "header"}, {"name", "X-Api-Token"}},
-                          {{"id", 1}, {"name", "a"}, {"score", 1.5}, {"active", true}});
-  }
-
-  HttpResponse Post(const Listener& l, const std::string& body,
-                    std::vector<std::string> headers = {"Content-Type: application/json"},
-                    const std::string& method = "POST") {
-    if (!l.token.empty()) headers.push_back("X-Api-Token: " + l.token);
-    return client_.Send(method, l.url, body, headers);
-  }
-
-  static void ExpectError(const HttpResponse& r, long status, const std::string& code,
-                          const std::string& fragment) {
-    EXPECT_EQ(r.status, status) << r.body << r.error;
-    json body = json::parse(r.body, nullptr, false);
-    ASSERT_TRUE(body.is_object()) << r.body;
-    EXPECT_EQ(body["error"]["code"], code) << r.body;
-    EXPECT_NE(body["error"]["message"].get<std::string>().find(fragment), std::string::npos) << r.body;
-    EXPECT_EQ(r.headers.at("content-type"), "application/json");
-  }
-};
+class SliceTest : public ListenerTest {};
 
 TEST_F(SliceTest, AdminNeedsTheAdminKey) {
   HttpResponse none = client_.Send("GET", stack_.AdminUrl("/api/v1/integrations"));
@@ -94,13 +39,13 @@ TEST_F(SliceTest, IntegrationsCreateListGetDelete) {
 }
 
 TEST_F(SliceTest, IntegrationWithListenersCannotBeDeleted) {
-  Listener l = TokenListener();
+  TestListener l = TokenListener();
   ExpectError(stack_.Admin("DELETE", "/api/v1/integrations/" + l.integration), 409, "has_listeners",
               "delete them first");
 }
 
 TEST_F(SliceTest, ListenerCreationMakesItsTablesAndReturnsTheTokenOnce) {
-  Listener l = TokenListener();
+  TestListener l = TokenListener();
   EXPECT_GE(l.token.size(), 43u);  // 32 random bytes
   auto tables = stack_.Query("SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS "
                              "WHERE TABLE_SCHEMA='sluice_data' AND TABLE_NAME='" + l.base_name +
@@ -112,14 +57,14 @@ TEST_F(SliceTest, ListenerCreationMakesItsTablesAndReturnsTheTokenOnce) {
   EXPECT_EQ(tables[3], (std::vector<std::string>{"active", "tinyint(1)"}));
   EXPECT_EQ(tables[5], (std::vector<std::string>{"lastModified", "datetime(6)"}));
   HttpResponse get =
-      stack_.Admin("GET", "/api/v1/integrations/" + l.integration + "/listeners/" + l.uuid);
+      stack_.Admin("GET", l.admin_path);
   ASSERT_EQ(get.status, 200);
   EXPECT_EQ(get.body.find(l.token), std::string::npos);
   EXPECT_FALSE(json::parse(get.body).contains("token"));
 }
 
 TEST_F(SliceTest, PostedRecordIsCommittedAndReadsBack) {
-  Listener l = TokenListener();
+  TestListener l = TokenListener();
   HttpResponse r = Post(l, R"({"id":42,"name":"Bob","score":2.5,"active":false})");
   ASSERT_EQ(r.status, 200) << r.body << r.error;
   EXPECT_EQ(r.body, R"({"status":"ok","records":1})");
@@ -140,7 +85,7 @@ TEST_F(SliceTest, PostedRecordIsCommittedAndReadsBack) {
 }
 
 TEST_F(SliceTest, JsonListIsABatch) {
-  Listener l = TokenListener();
+  TestListener l = TokenListener();
   HttpResponse r = Post(l, R"([{"id":1,"name":"a"},{"id":2,"name":"b"},{"id":3,"name":"c"}])");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body, R"({"status":"ok","records":3})");
@@ -148,14 +93,14 @@ TEST_F(SliceTest, JsonListIsABatch) {
 }
 
 TEST_F(SliceTest, BatchWithOneBadRecordIsRejectedWhole) {
-  Listener l = TokenListener();
+  TestListener l = TokenListener();
   HttpResponse r = Post(l, R"([{"id":1,"name":"a"},{"id":2,"score":"high"}])");
   ExpectError(r, 400, "type_mismatch", "records[1].score");
   EXPECT_EQ(stack_.Query("SELECT COUNT(*) FROM sluice_data." + l.base_name)[0][0], "0");
 }
 
 TEST_F(SliceTest, ClientErrorsHaveExactStatusesAndMessages) {
-  Listener l = TokenListener();
+  TestListener l = TokenListener();
   ExpectError(Post(l, "{\"id\":"), 400, "malformed_json", "not valid JSON");
   ExpectError(Post(l, R"({"name":"x"})"), 400, "missing_primary_key", "\"id\"");
   ExpectError(Post(l, R"({"id":1})", {"Content-Type: text/plain"}), 415, "unsupported_media_type",
@@ -177,18 +122,18 @@ TEST_F(SliceTest, ClientErrorsHaveExactStatusesAndMessages) {
 }
 
 TEST_F(SliceTest, BodyOverTheListenersLimitIs413) {
-  Listener l = CreateListener({{"method", "none"}}, {{"id", 1}, {"text", "x"}}, json::array({"id"}),
+  TestListener l = CreateListener({{"method", "none"}}, {{"id", 1}, {"text", "x"}}, json::array({"id"}),
                               {{"maxBodyBytes", 100}});
   std::string big = R"({"id":1,"text":")" + std::string(200, 'x') + R"("})";
   ExpectError(Post(l, big), 413, "body_too_large", "at most 100");
   // Over 64 KiB with the default limit.
-  Listener d = CreateListener({{"method", "none"}}, {{"id", 1}, {"text", "x"}});
+  TestListener d = CreateListener({{"method", "none"}}, {{"id", 1}, {"text", "x"}});
   std::string huge = R"({"id":1,"text":")" + std::string(70000, 'x') + R"("})";
   ExpectError(Post(d, huge), 413, "body_too_large", "65536");
 }
 
 TEST_F(SliceTest, KeepAliveWorksForClientsSendingNoConnectionHeader) {
-  Listener l = TokenListener();
+  TestListener l = TokenListener();
   HttpResponse first = Post(l, R"({"id":1})");
   ASSERT_EQ(first.status, 200);
   for (int i = 2; i < 6; ++i) {

@@ -136,6 +136,10 @@ void TestStack::Script(const std::string& args) {
 
 void TestStack::Stop(const std::string& part) { Script("stop " + part); }
 void TestStack::Start(const std::string& part) { Script("start " + part); }
+void TestStack::Restart() {
+  Script("down");
+  Script("up");
+}
 
 bool TestStack::WaitReady(const std::string& part, std::chrono::seconds timeout) {
   static const std::map<std::string, int> kOpsOffset = {

@@ -57,6 +57,8 @@ class TestStack {
   // edge, nginx) through scripts/stack.sh.
   void Stop(const std::string& part);
   void Start(const std::string& part);
+  // `make down && make up` for this stack.
+  void Restart();
   // Waits until the part's ops /readyz answers 200 (edge for "stack").
   bool WaitReady(const std::string& part, std::chrono::seconds timeout);
 

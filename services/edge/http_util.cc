@@ -116,7 +116,14 @@ void Responder::Raw(int status, const std::string& body, const std::string& cont
   }
 }
 
-void Responder::Json(int status, const std::string& body) {
+void Responder::Json(int status, const std::string& body, const Headers& extra_headers) {
+  if (sent_) return;
+  try {
+    for (const auto& [name, value] : extra_headers) {
+      writer_.headers().add(std::make_shared<ExtraHeader>(name, value));
+    }
+  } catch (const std::exception&) {
+  }
   Raw(status, body, "application/json");
 }
 
@@ -129,20 +136,10 @@ void Responder::Empty(int status) {
   }
 }
 
-void Responder::Error(const HttpError& error,
-                      const std::vector<std::pair<std::string, std::string>>& extra_headers) {
-  if (sent_) return;
-  try {
-    if (error.retry_after > 0) {
-      writer_.headers().add(
-          std::make_shared<ExtraHeader>("Retry-After", std::to_string(error.retry_after)));
-    }
-    for (const auto& [name, value] : extra_headers) {
-      writer_.headers().add(std::make_shared<ExtraHeader>(name, value));
-    }
-  } catch (const std::exception&) {
-  }
-  Json(error.http_status, error.ToJson());
+void Responder::Error(const HttpError& error, const Headers& extra_headers) {
+  Headers headers = extra_headers;
+  if (error.retry_after > 0) headers.emplace_back("Retry-After", std::to_string(error.retry_after));
+  Json(error.http_status, error.ToJson(), headers);
 }
 
 }  // namespace sluice::edge

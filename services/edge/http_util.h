@@ -46,9 +46,9 @@ class Responder {
             std::chrono::steady_clock::time_point start)
       : writer_(std::move(writer)), metrics_(metrics), method_(std::move(method)), start_(start) {}
 
-  void Json(int status, const std::string& body);
-  void Error(const HttpError& error, const std::vector<std::pair<std::string, std::string>>&
-                                         extra_headers = {});
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  void Json(int status, const std::string& body, const Headers& extra_headers = {});
+  void Error(const HttpError& error, const Headers& extra_headers = {});
   void Empty(int status);
   void Raw(int status, const std::string& body, const std::string& content_type);
 

@@ -105,8 +105,17 @@ void Write(const IngestContext& context, std::shared_ptr<RequestCopy> request,
     respond->Error(Make(400, "invalid_body", "PATCH updates exactly one record"));
     return;
   }
+  std::string idempotency_key = request->Header("Idempotency-Key").value_or("");
+  if (idempotency_key.empty() && listener.auth().preset() == "standard-webhooks") {
+    idempotency_key = request->Header("webhook-id").value_or("");
+  }
+  if (idempotency_key.size() > 1024) {
+    respond->Error(Make(400, "invalid_request", "Idempotency-Key is longer than 1024 characters"));
+    return;
+  }
   v1::WriteRequest write;
   write.set_listener_uuid(listener.uuid());
+  write.set_idempotency_key(idempotency_key);
   write.set_mode(patch ? v1::WRITE_MODE_PATCH : v1::WRITE_MODE_UPSERT);
   for (auto& record : *records) *write.add_records() = std::move(record);
   AsyncCall<v1::WriteRequest, v1::WriteResponse>(
@@ -116,7 +125,10 @@ void Write(const IngestContext& context, std::shared_ptr<RequestCopy> request,
           respond->Error(ToHttpError(status));
           return;
         }
-        respond->Json(200, absl::StrCat(R"({"status":"ok","records":)", response.records(), "}"));
+        Responder::Headers headers;
+        if (response.replayed()) headers.emplace_back("Idempotent-Replayed", "true");
+        respond->Json(200, absl::StrCat(R"({"status":"ok","records":)", response.records(), "}"),
+                      headers);
       });
 }
 

@@ -7,7 +7,9 @@
 #include <cppconn/statement.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -147,6 +149,15 @@ std::vector<std::vector<std::string>> DataStore::Migrations() {
       " listener_uuid CHAR(36) NOT NULL PRIMARY KEY,"
       " tables LONGBLOB NOT NULL,"
       " updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+      ") ENGINE=InnoDB",
+  }, {
+      "CREATE TABLE IF NOT EXISTS idempotency_keys ("
+      " listener_uuid CHAR(36) NOT NULL,"
+      " key_sha256 BINARY(32) NOT NULL,"
+      " records BIGINT NOT NULL,"
+      " created DATETIME(6) NOT NULL,"
+      " PRIMARY KEY (listener_uuid, key_sha256),"
+      " KEY created (created)"
       ") ENGINE=InnoDB",
   }};
 }
@@ -349,7 +360,69 @@ absl::Status Invalid(size_t record, absl::string_view what) {
 
 }  // namespace
 
-absl::StatusOr<int64_t> DataStore::Write(const v1::WriteRequest& request) {
+absl::StatusOr<int64_t> DataStore::PurgeIdempotencyKeys() {
+  int64_t deleted = 0;
+  SLUICE_RETURN_IF_ERROR(pool_->Run([&](sql::Connection& con) {
+    std::unique_ptr<sql::Statement> st(con.createStatement());
+    deleted = st->executeUpdate(
+        "DELETE FROM idempotency_keys WHERE created < UTC_TIMESTAMP(6) - INTERVAL 1 DAY LIMIT 10000");
+    return absl::OkStatus();
+  }));
+  return deleted;
+}
+
+namespace {
+
+// Claims `key` for the listener inside the current transaction. Returns the
+// records count of an earlier commit with the same key within 24 h, or
+// nullopt when this request is the first (the key is then held until the
+// transaction ends, so a concurrent duplicate waits and then replays).
+std::optional<int64_t> ClaimIdempotencyKey(sql::Connection& con, const std::string& listener,
+                                           const std::string& key_sha256) {
+  std::istringstream blob(key_sha256);
+  try {
+    std::unique_ptr<sql::PreparedStatement> claim(con.prepareStatement(
+        "INSERT INTO idempotency_keys (listener_uuid, key_sha256, records, created)"
+        " VALUES (?, ?, 0, UTC_TIMESTAMP(6))"));
+    claim->setString(1, listener);
+    claim->setBlob(2, &blob);
+    claim->executeUpdate();
+    return std::nullopt;
+  } catch (const sql::SQLException& e) {
+    if (e.getErrorCode() != 1062) throw;
+  }
+  std::istringstream blob2(key_sha256);
+  std::unique_ptr<sql::PreparedStatement> seen(con.prepareStatement(
+      "SELECT records, created > UTC_TIMESTAMP(6) - INTERVAL 1 DAY FROM idempotency_keys"
+      " WHERE listener_uuid = ? AND key_sha256 = ? FOR UPDATE"));
+  seen->setString(1, listener);
+  seen->setBlob(2, &blob2);
+  std::unique_ptr<sql::ResultSet> rs(seen->executeQuery());
+  if (rs->next() && rs->getBoolean(2)) return rs->getInt64(1);
+  // Expired: this delivery counts as new.
+  std::istringstream blob3(key_sha256);
+  std::unique_ptr<sql::PreparedStatement> renew(con.prepareStatement(
+      "UPDATE idempotency_keys SET created = UTC_TIMESTAMP(6) WHERE listener_uuid = ? AND key_sha256 = ?"));
+  renew->setString(1, listener);
+  renew->setBlob(2, &blob3);
+  renew->executeUpdate();
+  return std::nullopt;
+}
+
+void RecordIdempotencyKey(sql::Connection& con, const std::string& listener,
+                          const std::string& key_sha256, int64_t records) {
+  std::istringstream blob(key_sha256);
+  std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
+      "UPDATE idempotency_keys SET records = ? WHERE listener_uuid = ? AND key_sha256 = ?"));
+  st->setInt64(1, records);
+  st->setString(2, listener);
+  st->setBlob(3, &blob);
+  st->executeUpdate();
+}
+
+}  // namespace
+
+absl::StatusOr<v1::WriteResponse> DataStore::Write(const v1::WriteRequest& request) {
   SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ListenerTables> lt, Tables(request.listener_uuid()));
   const bool patch = request.mode() == v1::WRITE_MODE_PATCH;
   // Validate every record against the known tables before touching the
@@ -388,8 +461,43 @@ absl::StatusOr<int64_t> DataStore::Write(const v1::WriteRequest& request) {
   }
 
   int64_t written = 0;
+  bool replayed = false;
+  const std::string key_sha256 =
+      request.idempotency_key().empty() ? "" : crypto::Sha256(request.idempotency_key());
   absl::Status status = pool_->Transaction([&](sql::Connection& con) -> absl::Status {
     written = 0;
+    replayed = false;
+    if (!key_sha256.empty()) {
+      if (auto earlier = ClaimIdempotencyKey(con, request.listener_uuid(), key_sha256)) {
+        replayed = true;
+        written = *earlier;
+        return absl::OkStatus();
+      }
+    }
+    absl::Status s = WriteRecords(con, *lt, request, &written);
+    if (s.ok() && !key_sha256.empty()) {
+      RecordIdempotencyKey(con, request.listener_uuid(), key_sha256, written);
+    }
+    return s;
+  });
+  if (status.code() == absl::StatusCode::kInternal &&
+      status.message().find("error 1146") != absl::string_view::npos) {
+    Forget(request.listener_uuid());
+    return absl::NotFoundError("the listener's tables do not exist");
+  }
+  if (!status.ok()) return status;
+  v1::WriteResponse response;
+  response.set_records(written);
+  response.set_replayed(replayed);
+  return response;
+}
+
+absl::Status DataStore::WriteRecords(sql::Connection& con, const ListenerTables& lt_ref,
+                                     const v1::WriteRequest& request, int64_t* written_out) {
+  const ListenerTables* lt = &lt_ref;
+  const bool patch = request.mode() == v1::WRITE_MODE_PATCH;
+  int64_t& written = *written_out;
+  {
     if (!patch) {
       // A key repeated within one request: the last occurrence wins, as if
       // the records had been sent one after another.
@@ -471,14 +579,7 @@ absl::StatusOr<int64_t> DataStore::Write(const v1::WriteRequest& request) {
       ++written;
     }
     return absl::OkStatus();
-  });
-  if (status.code() == absl::StatusCode::kInternal &&
-      status.message().find("error 1146") != absl::string_view::npos) {
-    Forget(request.listener_uuid());
-    return absl::NotFoundError("the listener's tables do not exist");
   }
-  if (!status.ok()) return status;
-  return written;
 }
 
 absl::StatusOr<int64_t> DataStore::Delete(const std::string& listener_uuid,

@@ -10,6 +10,10 @@
 #include "absl/synchronization/mutex.h"
 #include "sluice/v1/storage.pb.h"
 
+namespace sql {
+class Connection;
+}
+
 namespace sluice {
 
 class MySqlPool;
@@ -47,7 +51,10 @@ class DataStore {
 
   // All or nothing. INVALID_ARGUMENT names the record index; NOT_FOUND for a
   // PATCH of a missing record; UNAVAILABLE when the database is unreachable.
-  absl::StatusOr<int64_t> Write(const v1::WriteRequest& request);
+  // A repeated idempotency key answers the first outcome and writes nothing.
+  absl::StatusOr<v1::WriteResponse> Write(const v1::WriteRequest& request);
+  // Forgets idempotency keys older than 24 h. Returns how many.
+  absl::StatusOr<int64_t> PurgeIdempotencyKeys();
   absl::StatusOr<int64_t> Delete(const std::string& listener_uuid,
                                  const std::vector<v1::Value>& key);
   absl::StatusOr<std::string> GetRecord(const std::string& listener_uuid,
@@ -63,6 +70,9 @@ class DataStore {
 
  private:
   std::string Qualified(const std::string& table) const;
+  // The body of Write, inside its transaction.
+  absl::Status WriteRecords(sql::Connection& con, const ListenerTables& lt,
+                            const v1::WriteRequest& request, int64_t* written);
   void Forget(const std::string& listener_uuid);
 
   MySqlPool* pool_;

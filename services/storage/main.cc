@@ -1,4 +1,8 @@
 // sluice-storage: the data tables over gRPC; the only writer of them.
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "common/ops/metrics.h"
 #include "common/rpc/rpc.h"
 #include "common/service/service_main.h"
@@ -20,7 +24,19 @@ int main(int argc, char** argv) {
   run.pool = &pool;
   run.migrations = sluice::DataStore::Migrations();
   run.after_migrate = [&] { return store.EnsureDataDatabase(); };
+  // Idempotency keys are kept 24 h; an hourly sweep forgets older ones.
+  std::atomic<bool> stopping{false};
+  std::thread sweeper([&] {
+    for (int tick = 0; !stopping; ++tick) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      if (tick % 3600 == 60) (void)store.PurgeIdempotencyKeys();
+    }
+  });
+  run.on_shutdown = [&] { stopping = true; };
   run.services = {&service};
   run.metrics = &metrics;
-  return sluice::RunService(run);
+  int code = sluice::RunService(run);
+  stopping = true;
+  sweeper.join();
+  return code;
 }

@@ -36,7 +36,7 @@ grpc::ServerUnaryReactor* StorageServiceImpl::Write(grpc::CallbackServerContext*
   return executor_->Offload(context, [=] {
     auto written = store_->Write(*request);
     if (!written.ok()) return ToGrpcStatus(written.status());
-    response->set_records(*written);
+    *response = std::move(*written);
     return grpc::Status::OK;
   });
 }

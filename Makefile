@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: all deps build run up down test bench fuzz clean
+.PHONY: all deps build run up down test fuzz clean
 
 all: build
 
@@ -27,6 +27,17 @@ down:
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 600 -j 1
+
+# Runs the mapping fuzz target under libFuzzer (clang) for FUZZ_SECONDS;
+# new inputs go to build-fuzz/corpus, crashes to build-fuzz/.
+FUZZ_SECONDS ?= 120
+fuzz:
+	@scripts/install-deps.sh clang libclang-rt-14-dev
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DSLUICE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build build-fuzz -j $(JOBS) --target mapping_fuzz
+	mkdir -p build-fuzz/corpus
+	cd build-fuzz && tests/mapping_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	  -timeout=10 -rss_limit_mb=2048 corpus $(CURDIR)/tests/fuzz/corpus/mapping
 
 clean:
 	rm -rf $(BUILD)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Sluice needs to build, test and run, when
-# any is missing. Safe to run again: it does nothing when all are present.
+# any is missing, plus any packages named as arguments (make fuzz: clang).
+# Safe to run again: it does nothing when all are present.
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,7 @@ packages=(
   libpistache-dev libssl-dev libmysqlcppconn-dev libabsl-dev libgtest-dev libgmock-dev
   libsimdjson-dev nlohmann-json3-dev libspdlog-dev libcurl4-openssl-dev
   mariadb-server mariadb-client nginx-light
+  "$@"
 )
 
 missing=()

@@ -66,6 +66,9 @@ ensure_secrets() {
         -keyout "$TLS_KEY" -out "$TLS_CERT" 2>/dev/null)
     fi
   fi
+  if [ ! -s "$VAR/secret-key" ]; then
+    (umask 077 && openssl rand -base64 32 > "$VAR/secret-key")
+  fi
   if [ -n "${SLUICE_ADMIN_KEY:-}" ]; then
     (umask 077 && printf '%s\n' "$SLUICE_ADMIN_KEY" > "$VAR/admin-key")
   elif [ ! -s "$VAR/admin-key" ]; then
@@ -110,6 +113,7 @@ start_service() {  # name grpc_port ops_port
   log "starting $1"
   # shellcheck disable=SC2046
   nohup env $(service_env) SLUICE_GRPC_ADDRESS=127.0.0.1:$2 SLUICE_OPS_PORT=$3 \
+    SLUICE_SECRET_KEY_FILE="$VAR/secret-key" \
     "$BUILD/services/$1/sluice-$1" >>"$VAR/log/$1.log" 2>&1 &
   echo $! > "$VAR/run/$1.pid"
 }

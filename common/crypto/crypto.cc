@@ -2,12 +2,15 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 namespace sluice::crypto {
 
@@ -108,6 +111,88 @@ std::string Base64UrlEncode(std::string_view bytes) {
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   return a.empty() || CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string AesGcmEncrypt(std::string_view key, std::string_view plaintext) {
+  std::string nonce = RandomBytes(12);
+  std::string out = nonce;
+  out.resize(12 + plaintext.size() + 16);
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  int len = 0;
+  auto* dst = reinterpret_cast<unsigned char*>(out.data());
+  EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, reinterpret_cast<const unsigned char*>(key.data()),
+                     reinterpret_cast<const unsigned char*>(nonce.data()));
+  EVP_EncryptUpdate(ctx, dst + 12, &len, reinterpret_cast<const unsigned char*>(plaintext.data()),
+                    static_cast<int>(plaintext.size()));
+  EVP_EncryptFinal_ex(ctx, dst + 12 + len, &len);
+  EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, dst + 12 + plaintext.size());
+  EVP_CIPHER_CTX_free(ctx);
+  return out;
+}
+
+bool AesGcmDecrypt(std::string_view key, std::string_view sealed, std::string* plaintext) {
+  if (key.size() != 32 || sealed.size() < 28) return false;
+  size_t n = sealed.size() - 28;
+  std::string out(n, '\0');
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  int len = 0;
+  const auto* src = reinterpret_cast<const unsigned char*>(sealed.data());
+  bool ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr,
+                               reinterpret_cast<const unsigned char*>(key.data()), src) == 1 &&
+            EVP_DecryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &len, src + 12,
+                              static_cast<int>(n)) == 1 &&
+            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16,
+                                const_cast<unsigned char*>(src + 12 + n)) == 1 &&
+            EVP_DecryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()) + len, &len) == 1;
+  EVP_CIPHER_CTX_free(ctx);
+  if (!ok) return false;
+  *plaintext = std::move(out);
+  return true;
+}
+
+namespace {
+
+bool Scrypt(std::string_view password, std::string_view salt, uint64_t n, uint64_t r, uint64_t p,
+            std::string* out) {
+  out->assign(32, '\0');
+  return EVP_PBE_scrypt(password.data(), password.size(),
+                        reinterpret_cast<const unsigned char*>(salt.data()), salt.size(), n, r, p,
+                        64 * 1024 * 1024, reinterpret_cast<unsigned char*>(out->data()), out->size()) == 1;
+}
+
+}  // namespace
+
+std::string HashPassword(std::string_view password) {
+  std::string salt = RandomBytes(16);
+  std::string hash;
+  constexpr uint64_t kN = 1 << 15, kR = 8, kP = 1;
+  if (!Scrypt(password, salt, kN, kR, kP, &hash)) {
+    std::fputs("fatal: scrypt failed\n", stderr);
+    std::abort();
+  }
+  return "scrypt$" + std::to_string(kN) + "$" + std::to_string(kR) + "$" + std::to_string(kP) + "$" +
+         Base64Encode(salt) + "$" + Base64Encode(hash);
+}
+
+bool VerifyPassword(std::string_view password, std::string_view encoded) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    size_t sep = encoded.find('$', start);
+    parts.emplace_back(encoded.substr(start, sep == std::string_view::npos ? sep : sep - start));
+    if (sep == std::string_view::npos) break;
+    start = sep + 1;
+  }
+  if (parts.size() != 6 || parts[0] != "scrypt") return false;
+  uint64_t n = std::strtoull(parts[1].c_str(), nullptr, 10);
+  uint64_t r = std::strtoull(parts[2].c_str(), nullptr, 10);
+  uint64_t p = std::strtoull(parts[3].c_str(), nullptr, 10);
+  // Refuse parameters that would cost more than the ones we issue.
+  if (n < 2 || n > (1 << 16) || r == 0 || r > 16 || p == 0 || p > 4) return false;
+  std::string salt, expected, actual;
+  if (!Base64Decode(parts[4], &salt) || !Base64Decode(parts[5], &expected)) return false;
+  if (!Scrypt(password, salt, n, r, p, &actual)) return false;
+  return ConstantTimeEquals(actual, expected);
 }
 
 bool IsUuid(std::string_view s) {

@@ -33,6 +33,18 @@ std::string Base64UrlEncode(std::string_view bytes);
 // Compares in time independent of where the inputs differ (lengths may leak).
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
+// AES-256-GCM with a 32-byte key: nonce (12) | ciphertext | tag (16).
+// Decrypt returns false when the key is wrong or the data was altered.
+std::string AesGcmEncrypt(std::string_view key, std::string_view plaintext);
+bool AesGcmDecrypt(std::string_view key, std::string_view sealed, std::string* plaintext);
+
+// A slow, memory-hard password hash (scrypt, N=2^15, r=8, p=1, 16-byte
+// salt): "scrypt$N$r$p$<salt b64>$<hash b64>". About 0.1 s and 32 MiB.
+std::string HashPassword(std::string_view password);
+// Recomputes the hash of `password` with the parameters in `encoded` and
+// compares in constant time. False for malformed `encoded`.
+bool VerifyPassword(std::string_view password, std::string_view encoded);
+
 // True when `s` is a canonical lowercase or uppercase UUID.
 bool IsUuid(std::string_view s);
 

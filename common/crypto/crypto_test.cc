@@ -48,6 +48,28 @@ TEST(CryptoTest, UuidShape) {
   EXPECT_FALSE(IsUuid("zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz"));
 }
 
+TEST(CryptoTest, AesGcmRoundTripAndTamperDetection) {
+  std::string key = RandomBytes(32);
+  std::string sealed = AesGcmEncrypt(key, "whsec_secret");
+  EXPECT_EQ(sealed.find("whsec_secret"), std::string::npos);
+  std::string plain;
+  ASSERT_TRUE(AesGcmDecrypt(key, sealed, &plain));
+  EXPECT_EQ(plain, "whsec_secret");
+  sealed[14] ^= 1;
+  EXPECT_FALSE(AesGcmDecrypt(key, sealed, &plain));
+  EXPECT_FALSE(AesGcmDecrypt(RandomBytes(32), AesGcmEncrypt(key, "x"), &plain));
+}
+
+TEST(CryptoTest, PasswordHashVerifies) {
+  std::string encoded = HashPassword("correct horse");
+  EXPECT_EQ(encoded.rfind("scrypt$32768$8$1$", 0), 0u);
+  EXPECT_TRUE(VerifyPassword("correct horse", encoded));
+  EXPECT_FALSE(VerifyPassword("correct horsE", encoded));
+  EXPECT_FALSE(VerifyPassword("x", "scrypt$1048576$8$1$AAAA$AAAA"));  // too costly
+  EXPECT_FALSE(VerifyPassword("x", "garbage"));
+  EXPECT_NE(HashPassword("same"), HashPassword("same"));  // salted
+}
+
 TEST(CryptoTest, ConstantTimeEquals) {
   EXPECT_TRUE(ConstantTimeEquals("secret", "secret"));
   EXPECT_FALSE(ConstantTimeEquals("secret", "secreT"));

@@ -93,8 +93,10 @@ absl::Status CheckChannel(grpc::Channel& channel, const std::string& what,
   return absl::UnavailableError(absl::StrCat(what, " is not reachable"));
 }
 
-std::unique_ptr<grpc::ClientContext> ContextWithDeadline(std::chrono::milliseconds timeout) {
+std::unique_ptr<grpc::ClientContext> ContextWithDeadline(std::chrono::milliseconds timeout,
+                                                         bool wait_for_ready) {
   auto context = std::make_unique<grpc::ClientContext>();
+  context->set_wait_for_ready(wait_for_ready);
   context->set_deadline(std::chrono::system_clock::now() + timeout);
   return context;
 }

@@ -41,8 +41,12 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target);
 absl::Status CheckChannel(grpc::Channel& channel, const std::string& what,
                           std::chrono::milliseconds timeout = std::chrono::milliseconds(500));
 
-// A client context with a deadline `timeout` from now.
-std::unique_ptr<grpc::ClientContext> ContextWithDeadline(std::chrono::milliseconds timeout);
+// A client context with a deadline `timeout` from now. With `wait_for_ready`
+// a call to a backend that is reconnecting waits for it (until the deadline)
+// instead of failing at once: right for control-plane calls, not for the
+// ingest path, which answers 503 fast.
+std::unique_ptr<grpc::ClientContext> ContextWithDeadline(std::chrono::milliseconds timeout,
+                                                         bool wait_for_ready = false);
 
 // Fixed threads that run blocking work (MySQL, calls to other services) so
 // gRPC's callback threads never block. Thread-safe.

@@ -28,40 +28,111 @@ absl::Status ValidateConfig(const v1::AuthConfig& config) {
       }
       return absl::OkStatus();
     case v1::AUTH_METHOD_HMAC:
-      return WithErrorCode(absl::UnimplementedError("auth.method \"hmac\" is not available yet"),
-                           "not_implemented");
+      return absl::OkStatus();
     default:
       return InvalidArgumentError("invalid_auth",
                                   "auth.method must be one of none, token, basic, hmac");
   }
 }
 
+constexpr char kWhsecPrefix[] = "whsec_";
+
+// The HMAC key bytes a preset signs with, from the secret as given.
+bool HmacKeyOf(const v1::AuthConfig& config, const std::string& secret, std::string* key) {
+  if (config.preset() == "standard-webhooks") {
+    if (secret.rfind(kWhsecPrefix, 0) != 0) return false;
+    return crypto::Base64Decode(secret.substr(sizeof(kWhsecPrefix) - 1), key) && !key->empty();
+  }
+  *key = secret;
+  return !key->empty();
+}
+
+std::string NewHmacSecret(const std::string& preset) {
+  if (preset == "standard-webhooks") return kWhsecPrefix + crypto::Base64Encode(crypto::RandomBytes(32));
+  if (preset == "stripe") return kWhsecPrefix + crypto::Base64UrlEncode(crypto::RandomBytes(32));
+  return crypto::NewToken();
+}
+
 }  // namespace
+
+absl::Status NormalizeHmacConfig(v1::AuthConfig* config) {
+  const std::string& preset = config->preset();
+  if (preset == "github" || preset == "shopify") {
+    return absl::OkStatus();
+  }
+  if (preset == "stripe" || preset == "standard-webhooks") {
+    if (config->tolerance_seconds() <= 0) config->set_tolerance_seconds(300);
+    return absl::OkStatus();
+  }
+  if (preset == "generic") {
+    if (config->header().empty()) {
+      return InvalidArgumentError("invalid_auth", "auth.header is required for the generic preset");
+    }
+    if (config->algorithm().empty()) config->set_algorithm("sha256");
+    if (config->encoding().empty()) config->set_encoding("hex");
+    if (config->algorithm() != "sha1" && config->algorithm() != "sha256" &&
+        config->algorithm() != "sha512") {
+      return InvalidArgumentError("invalid_auth", "auth.algorithm must be sha1, sha256 or sha512");
+    }
+    if (config->encoding() != "hex" && config->encoding() != "base64") {
+      return InvalidArgumentError("invalid_auth", "auth.encoding must be hex or base64");
+    }
+    return absl::OkStatus();
+  }
+  return InvalidArgumentError(
+      "invalid_auth",
+      "auth.preset must be one of github, stripe, shopify, standard-webhooks, generic");
+}
 
 absl::StatusOr<v1::SetCredentialResponse> CredentialManager::Set(
     const v1::SetCredentialRequest& request) {
   if (absl::Status s = ValidateConfig(request.config()); !s.ok()) return s;
-  if (request.config().method() == v1::AUTH_METHOD_BASIC && !request.secret().empty()) {
-    return WithErrorCode(
-        absl::UnimplementedError("a user-chosen basic password is not available yet; omit "
-                                 "auth.password to have one generated"),
-        "not_implemented");
-  }
   StoredCredential credential;
   credential.listener_uuid = request.listener_uuid();
   credential.config = request.config();
   v1::SetCredentialResponse response;
   auto previous = store_->Get(request.listener_uuid());
   credential.version = previous.ok() ? previous->version + 1 : 1;
-  if (request.config().method() == v1::AUTH_METHOD_TOKEN ||
-      request.config().method() == v1::AUTH_METHOD_BASIC) {
-    std::string secret = crypto::NewToken();
-    credential.secret_sha256 = crypto::Sha256(secret);
-    if (request.config().method() == v1::AUTH_METHOD_TOKEN) {
-      response.set_token(secret);
-    } else {
-      response.set_password(secret);
+  switch (request.config().method()) {
+    case v1::AUTH_METHOD_TOKEN: {
+      std::string token = crypto::NewToken();
+      credential.secret_sha256 = crypto::Sha256(token);
+      response.set_token(token);
+      break;
     }
+    case v1::AUTH_METHOD_BASIC:
+      if (request.secret().empty()) {
+        std::string password = crypto::NewToken();
+        credential.secret_sha256 = crypto::Sha256(password);
+        response.set_password(password);
+      } else {
+        if (request.secret().size() < 12 || request.secret().size() > 1024) {
+          return InvalidArgumentError("invalid_auth",
+                                      "auth.password must be 12 to 1024 characters; omit it to "
+                                      "have one generated");
+        }
+        credential.password_kdf = crypto::HashPassword(request.secret());
+      }
+      break;
+    case v1::AUTH_METHOD_HMAC: {
+      if (absl::Status s = NormalizeHmacConfig(&credential.config); !s.ok()) return s;
+      std::string secret = request.secret();
+      if (secret.empty()) {
+        secret = NewHmacSecret(credential.config.preset());
+        response.set_secret(secret);
+      }
+      std::string key;
+      if (secret.size() > 512 || !HmacKeyOf(credential.config, secret, &key)) {
+        return InvalidArgumentError(
+            "invalid_auth", credential.config.preset() == "standard-webhooks"
+                                ? "auth.secret must be whsec_ followed by base64"
+                                : "auth.secret must be 1 to 512 characters");
+      }
+      credential.hmac_secret_sealed = crypto::AesGcmEncrypt(sealing_key_, secret);
+      break;
+    }
+    default:
+      break;
   }
   if (absl::Status s = store_->Put(credential); !s.ok()) return s;
   return response;
@@ -91,7 +162,16 @@ absl::StatusOr<v1::Verifier> CredentialManager::GetVerifier(const std::string& l
   verifier.set_listener_uuid(listener_uuid);
   *verifier.mutable_config() = credential->config;
   verifier.set_secret_sha256(credential->secret_sha256);
+  verifier.set_password_kdf(credential->password_kdf);
   verifier.set_version(credential->version);
+  if (!credential->hmac_secret_sealed.empty()) {
+    std::string secret, key;
+    if (!crypto::AesGcmDecrypt(sealing_key_, credential->hmac_secret_sealed, &secret) ||
+        !HmacKeyOf(credential->config, secret, &key)) {
+      return absl::InternalError("an HMAC secret does not decrypt with this service's key");
+    }
+    verifier.set_hmac_key(key);
+  }
   return verifier;
 }
 

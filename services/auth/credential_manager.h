@@ -13,10 +13,12 @@ namespace sluice {
 // store is.
 class CredentialManager {
  public:
-  explicit CredentialManager(CredentialStore* store) : store_(store) {}
+  // `sealing_key` (32 bytes) encrypts HMAC secrets at rest.
+  CredentialManager(CredentialStore* store, std::string sealing_key)
+      : store_(store), sealing_key_(std::move(sealing_key)) {}
 
-  // INVALID_ARGUMENT for an incomplete config (token without a name, …);
-  // UNIMPLEMENTED for methods this version cannot verify yet.
+  // INVALID_ARGUMENT for an incomplete config (token without a name, an
+  // unknown HMAC preset, a malformed Standard Webhooks secret, …).
   absl::StatusOr<v1::SetCredentialResponse> Set(const v1::SetCredentialRequest& request);
   // NOT_FOUND without a credential; FAILED_PRECONDITION for `none`.
   absl::StatusOr<v1::SetCredentialResponse> Rotate(const std::string& listener_uuid);
@@ -25,7 +27,12 @@ class CredentialManager {
 
  private:
   CredentialStore* store_;
+  const std::string sealing_key_;
 };
+
+// The HMAC presets and their defaults (tolerance 300 s where a timestamp is
+// signed). Fills defaults into `config`; INVALID_ARGUMENT when unknown.
+absl::Status NormalizeHmacConfig(v1::AuthConfig* config);
 
 }  // namespace sluice
 

@@ -18,7 +18,7 @@ v1::SetCredentialRequest TokenRequest() {
 
 TEST(CredentialManagerTest, TokenIsGeneratedAndStoredAsDigest) {
   InMemoryCredentialStore store;
-  CredentialManager manager(&store);
+  CredentialManager manager(&store, std::string(32, 'k'));
   auto response = manager.Set(TokenRequest());
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_GE(response->token().size(), 43u);
@@ -33,7 +33,7 @@ TEST(CredentialManagerTest, TokenIsGeneratedAndStoredAsDigest) {
 
 TEST(CredentialManagerTest, RotationReplacesTheSecret) {
   InMemoryCredentialStore store;
-  CredentialManager manager(&store);
+  CredentialManager manager(&store, std::string(32, 'k'));
   auto first = manager.Set(TokenRequest());
   auto second = manager.Rotate("l1");
   ASSERT_TRUE(second.ok());
@@ -45,7 +45,7 @@ TEST(CredentialManagerTest, RotationReplacesTheSecret) {
 
 TEST(CredentialManagerTest, RejectsIncompleteConfigs) {
   InMemoryCredentialStore store;
-  CredentialManager manager(&store);
+  CredentialManager manager(&store, std::string(32, 'k'));
   auto request = TokenRequest();
   request.mutable_config()->clear_name();
   EXPECT_EQ(manager.Set(request).status().code(), absl::StatusCode::kInvalidArgument);
@@ -56,12 +56,76 @@ TEST(CredentialManagerTest, RejectsIncompleteConfigs) {
 
 TEST(CredentialManagerTest, NoneHasNothingToRotate) {
   InMemoryCredentialStore store;
-  CredentialManager manager(&store);
+  CredentialManager manager(&store, std::string(32, 'k'));
   v1::SetCredentialRequest request;
   request.set_listener_uuid("l2");
   request.mutable_config()->set_method(v1::AUTH_METHOD_NONE);
   ASSERT_TRUE(manager.Set(request).ok());
   EXPECT_EQ(manager.Rotate("l2").status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+TEST(CredentialManagerTest, HmacSecretIsSealedAndGivenToVerifiers) {
+  InMemoryCredentialStore store;
+  CredentialManager manager(&store, std::string(32, 'k'));
+  v1::SetCredentialRequest request;
+  request.set_listener_uuid("h");
+  request.mutable_config()->set_method(v1::AUTH_METHOD_HMAC);
+  request.mutable_config()->set_preset("standard-webhooks");
+  request.set_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+  auto response = manager.Set(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_TRUE(response->secret().empty());  // user-given: not echoed
+  auto stored = store.Get("h");
+  EXPECT_EQ(stored->hmac_secret_sealed.find("MfKQ9r8"), std::string::npos);
+  auto verifier = manager.GetVerifier("h");
+  ASSERT_TRUE(verifier.ok());
+  std::string expected;
+  ASSERT_TRUE(crypto::Base64Decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", &expected));
+  EXPECT_EQ(verifier->hmac_key(), expected);
+  EXPECT_EQ(verifier->config().tolerance_seconds(), 300);
+  // A key other than the sealing one cannot read it.
+  CredentialManager other(&store, std::string(32, 'x'));
+  EXPECT_FALSE(other.GetVerifier("h").ok());
+}
+
+TEST(CredentialManagerTest, HmacSecretsAreGeneratedInThePresetsFormat) {
+  InMemoryCredentialStore store;
+  CredentialManager manager(&store, std::string(32, 'k'));
+  v1::SetCredentialRequest request;
+  request.set_listener_uuid("g");
+  request.mutable_config()->set_method(v1::AUTH_METHOD_HMAC);
+  request.mutable_config()->set_preset("standard-webhooks");
+  auto response = manager.Set(request);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->secret().rfind("whsec_", 0), 0u);
+  request.mutable_config()->set_preset("nope");
+  EXPECT_EQ(manager.Set(request).status().code(), absl::StatusCode::kInvalidArgument);
+  request.mutable_config()->set_preset("standard-webhooks");
+  request.set_secret("not-whsec");
+  EXPECT_EQ(manager.Set(request).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CredentialManagerTest, UserChosenBasicPasswordIsHashedSlowly) {
+  InMemoryCredentialStore store;
+  CredentialManager manager(&store, std::string(32, 'k'));
+  v1::SetCredentialRequest request;
+  request.set_listener_uuid("b");
+  request.mutable_config()->set_method(v1::AUTH_METHOD_BASIC);
+  request.mutable_config()->set_username("uxi");
+  request.set_secret("a long enough password");
+  auto response = manager.Set(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_TRUE(response->password().empty());
+  auto verifier = manager.GetVerifier("b");
+  EXPECT_TRUE(crypto::VerifyPassword("a long enough password", verifier->password_kdf()));
+  request.set_secret("short");
+  EXPECT_EQ(manager.Set(request).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

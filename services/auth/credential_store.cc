@@ -19,22 +19,30 @@ std::vector<std::vector<std::string>> MySqlCredentialStore::Migrations() {
       " version BIGINT NOT NULL,"
       " updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
       ") ENGINE=InnoDB",
+  }, {
+      "ALTER TABLE credentials"
+      " ADD COLUMN IF NOT EXISTS password_kdf VARCHAR(255) NOT NULL DEFAULT '',"
+      " ADD COLUMN IF NOT EXISTS hmac_secret_sealed VARBINARY(1024) NOT NULL DEFAULT ''",
   }};
 }
 
 absl::Status MySqlCredentialStore::Put(const StoredCredential& c) {
   return pool_->Run([&](sql::Connection& con) {
     std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
-        "INSERT INTO credentials (listener_uuid, config, secret_sha256, version, updated_at)"
-        " VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE"
-        " config = VALUES(config), secret_sha256 = VALUES(secret_sha256),"
-        " version = VALUES(version), updated_at = VALUES(updated_at)"));
+        "INSERT INTO credentials (listener_uuid, config, secret_sha256, version, password_kdf,"
+        " hmac_secret_sealed, updated_at) VALUES (?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP(6))"
+        " ON DUPLICATE KEY UPDATE config = VALUES(config), secret_sha256 = VALUES(secret_sha256),"
+        " version = VALUES(version), password_kdf = VALUES(password_kdf),"
+        " hmac_secret_sealed = VALUES(hmac_secret_sealed), updated_at = VALUES(updated_at)"));
     std::string config = c.config.SerializeAsString();
-    std::istringstream config_blob(config), secret_blob(c.secret_sha256);
+    std::istringstream config_blob(config), secret_blob(c.secret_sha256),
+        sealed_blob(c.hmac_secret_sealed);
     st->setString(1, c.listener_uuid);
     st->setBlob(2, &config_blob);
     st->setBlob(3, &secret_blob);
     st->setInt64(4, c.version);
+    st->setString(5, c.password_kdf);
+    st->setBlob(6, &sealed_blob);
     st->executeUpdate();
     return absl::OkStatus();
   });
@@ -45,7 +53,8 @@ absl::StatusOr<StoredCredential> MySqlCredentialStore::Get(const std::string& li
   bool found = false;
   absl::Status status = pool_->Run([&](sql::Connection& con) {
     std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
-        "SELECT config, secret_sha256, version FROM credentials WHERE listener_uuid = ?"));
+        "SELECT config, secret_sha256, version, password_kdf, hmac_secret_sealed"
+        " FROM credentials WHERE listener_uuid = ?"));
     st->setString(1, listener_uuid);
     std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
     if (rs->next()) {
@@ -56,6 +65,8 @@ absl::StatusOr<StoredCredential> MySqlCredentialStore::Get(const std::string& li
       }
       c.secret_sha256 = rs->getString(2).asStdString();
       c.version = rs->getInt64(3);
+      c.password_kdf = rs->getString(4).asStdString();
+      c.hmac_secret_sealed = rs->getString(5).asStdString();
     }
     return absl::OkStatus();
   });

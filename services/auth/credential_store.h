@@ -20,6 +20,10 @@ struct StoredCredential {
   v1::AuthConfig config;
   // SHA-256 of a server-generated token or password.
   std::string secret_sha256;
+  // A user-chosen basic password's scrypt hash (crypto::HashPassword).
+  std::string password_kdf;
+  // An HMAC secret sealed with AES-256-GCM under the service's key.
+  std::string hmac_secret_sealed;
   int64_t version = 0;
 };
 

@@ -1,6 +1,9 @@
 #include "services/edge/admin_handler.h"
 
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
+
+#include <fstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -143,7 +146,8 @@ class Router {
     auto header = req_->Header("Authorization");
     if (!header || !absl::StartsWithIgnoreCase(*header, "Bearer ")) return false;
     std::string key(absl::StripAsciiWhitespace(header->substr(7)));
-    return !c_->admin_key.empty() && crypto::ConstantTimeEquals(key, c_->admin_key);
+    std::string expected = c_->admin_key->Current();
+    return !expected.empty() && crypto::ConstantTimeEquals(key, expected);
   }
 
   void ListIntegrations() {
@@ -417,6 +421,30 @@ class Router {
 };
 
 }  // namespace
+
+AdminKey::AdminKey(std::string file, std::string fixed_key) : file_(std::move(file)) {
+  key_ = std::move(fixed_key);
+}
+
+std::string AdminKey::Current() {
+  absl::MutexLock lock(&mu_);
+  if (file_.empty()) return key_;
+  struct stat st {};
+  if (stat(file_.c_str(), &st) != 0) return key_;
+  int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  if (mtime != mtime_ns_) {
+    std::ifstream in(file_);
+    std::string key;
+    std::getline(in, key);
+    key = std::string(absl::StripAsciiWhitespace(key));
+    // A key shorter than 16 characters is refused rather than trusted.
+    if (key.size() >= 16) {
+      key_ = key;
+      mtime_ns_ = mtime;
+    }
+  }
+  return key_;
+}
 
 void AdminHandler::onRequest(const Pistache::Http::Request& request,
                              Pistache::Http::ResponseWriter response) {

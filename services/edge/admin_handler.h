@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
+
 #include "services/edge/backends.h"
 #include "services/edge/http_util.h"
 #include "services/edge/listener_cache.h"
@@ -16,12 +18,28 @@ class RequestMetrics;
 
 namespace sluice::edge {
 
+// The admin key, re-read from its file when the file changes, so the key
+// is rotated by replacing the file (or the Kubernetes Secret behind it).
+class AdminKey {
+ public:
+  // `file` empty: a fixed key.
+  AdminKey(std::string file, std::string fixed_key);
+  // The key now; empty when none is usable.
+  std::string Current();
+
+ private:
+  const std::string file_;
+  absl::Mutex mu_;
+  std::string key_ ABSL_GUARDED_BY(mu_);
+  int64_t mtime_ns_ ABSL_GUARDED_BY(mu_) = -1;
+};
+
 struct AdminContext {
   Backends* backends = nullptr;
   ListenerCache* listeners = nullptr;
   RequestMetrics* metrics = nullptr;
   // Compared in constant time with the Bearer token of every request.
-  std::string admin_key;
+  AdminKey* admin_key = nullptr;
   // Base of listener URLs, e.g. "https://sluice.example.com:8443".
   std::string ingest_base_url;
   // The web console page served at "/".

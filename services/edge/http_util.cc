@@ -93,6 +93,16 @@ RequestCopy CopyRequest(const Pistache::Http::Request& request) {
     copy.query[PercentDecode(it->first, true)] = PercentDecode(it->second, true);
   }
   copy.body = request.body();
+  try {
+    copy.client = request.address().host();
+  } catch (const std::exception&) {
+  }
+  if (copy.client == "127.0.0.1" || copy.client == "::1") {
+    if (auto forwarded = copy.Header("X-Forwarded-For")) {
+      std::string last = forwarded->substr(forwarded->rfind(',') + 1);
+      copy.client = std::string(absl::StripAsciiWhitespace(last));
+    }
+  }
   return copy;
 }
 

@@ -27,6 +27,9 @@ struct RequestCopy {
   std::map<std::string, std::string> headers;  // lowercase names
   std::map<std::string, std::string> query;    // percent-decoded
   std::string body;
+  // The sender's address: X-Forwarded-For as set by the TLS front when the
+  // request came through it (loopback), else the peer address.
+  std::string client;
   std::chrono::steady_clock::time_point start;
 
   std::optional<std::string> Header(const std::string& name) const;

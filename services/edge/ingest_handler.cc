@@ -180,19 +180,46 @@ void IngestHandler::Handle(const IngestContext& context, std::shared_ptr<Request
           return;
         }
         const v1::Verifier& verifier = (*entry)->verifier;
+        const std::string& uuid = (*entry)->listener.uuid();
+        if (int wait = context.limiter->BlockedFor(uuid, request->client); wait > 0) {
+          respond->Error(HttpError{429, "rate_limited",
+                                   "too many failed authentication attempts; retry later", wait});
+          return;
+        }
+        auto reject = [context, request, respond, uuid, basic = verifier.config().method() ==
+                                                                   v1::AUTH_METHOD_BASIC](Verdict verdict) {
+          context.limiter->RecordFailure(uuid, request->client);
+          Responder::Headers headers;
+          if (basic) headers.emplace_back("WWW-Authenticate", "Basic realm=\"sluice\", charset=\"UTF-8\"");
+          respond->Error(Make(401, "unauthorized",
+                              verdict == Verdict::kMissing ? "missing credentials" : "invalid credentials"),
+                         headers);
+        };
         PresentedCredentials presented{
             [request](const std::string& name) { return request->Header(name); },
-            [request](const std::string& name) { return request->Query(name); }};
+            [request](const std::string& name) { return request->Query(name); }, request->body,
+            std::chrono::duration_cast<std::chrono::seconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count()};
         Verdict verdict = CheckCredentials(verifier, presented);
+        if (verdict == Verdict::kNeedsPassword) {
+          auto basic = ParseBasic(request->Header("Authorization"));
+          auto listener_entry = *entry;
+          context.passwords->Check(
+              uuid, verifier.version(), verifier.password_kdf(), basic ? basic->second : "",
+              [context, request, respond, reject, listener_entry](absl::StatusOr<bool> ok) {
+                if (!ok.ok()) {
+                  respond->Error(ToHttpError(ok.status()));
+                } else if (!*ok) {
+                  reject(Verdict::kInvalid);
+                } else {
+                  Write(context, request, respond, listener_entry);
+                }
+              });
+          return;
+        }
         if (verdict != Verdict::kOk) {
-          std::vector<std::pair<std::string, std::string>> headers;
-          if (verifier.config().method() == v1::AUTH_METHOD_BASIC) {
-            headers.emplace_back("WWW-Authenticate", "Basic realm=\"sluice\", charset=\"UTF-8\"");
-          }
-          respond->Error(Make(401, "unauthorized",
-                              verdict == Verdict::kMissing ? "missing credentials"
-                                                           : "invalid credentials"),
-                         headers);
+          reject(verdict);
           return;
         }
         Write(context, request, respond, *entry);

@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "services/edge/auth_guards.h"
 #include "services/edge/backends.h"
 #include "services/edge/http_util.h"
 #include "services/edge/listener_cache.h"
@@ -20,6 +21,8 @@ struct IngestContext {
   Backends* backends = nullptr;
   ListenerCache* listeners = nullptr;
   RequestMetrics* metrics = nullptr;
+  FailureLimiter* limiter = nullptr;
+  PasswordChecker* passwords = nullptr;
 };
 
 // The ingest API (DESIGN §3): /{serviceUuid}/{listenerUuid}[/{recordId}].

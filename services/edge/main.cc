@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -88,19 +89,21 @@ int main(int argc, char** argv) {
   admin->metrics = &metrics;
   admin->ingest_base_url = absl::GetFlag(FLAGS_public_url);
   std::string key_file = absl::GetFlag(FLAGS_admin_key_file);
-  admin->admin_key = key_file.empty() ? sluice::EnvOr("SLUICE_ADMIN_KEY", "") : ReadFile(key_file);
-  while (!admin->admin_key.empty() && std::isspace(static_cast<unsigned char>(admin->admin_key.back()))) {
-    admin->admin_key.pop_back();
-  }
-  if (admin->admin_key.size() < 16) {
+  sluice::edge::AdminKey admin_key(key_file, key_file.empty() ? sluice::EnvOr("SLUICE_ADMIN_KEY", "") : "");
+  if (admin_key.Current().size() < 16) {
     spdlog::critical("msg=\"an admin key of at least 16 characters is required\"");
     return 1;
   }
+  admin->admin_key = &admin_key;
   std::string console = absl::GetFlag(FLAGS_console_file);
   admin->console_html = console.empty() ? "<!doctype html><title>Sluice</title><p>Sluice admin API: /api/v1"
                                         : ReadFile(console);
 
-  sluice::edge::IngestContext ingest{&backends, &listeners, &metrics};
+  // More than 20 failed authentications a minute from one address against
+  // one listener answer 429 until the minute is over.
+  sluice::edge::FailureLimiter limiter(20, std::chrono::seconds(60), 100000);
+  sluice::edge::PasswordChecker passwords(2, 256, 10000);
+  sluice::edge::IngestContext ingest{&backends, &listeners, &metrics, &limiter, &passwords};
   std::unique_ptr<Pistache::Http::Endpoint> ingest_endpoint, admin_endpoint;
   const std::string address = absl::GetFlag(FLAGS_listen_address);
   const int threads = absl::GetFlag(FLAGS_threads);

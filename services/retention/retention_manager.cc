@@ -60,7 +60,7 @@ absl::StatusOr<int64_t> RetentionManager::Purge(const std::string& listener_uuid
   request.mutable_cutoff()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
   request.set_batch_size(500);
   v1::PurgeResponse response;
-  auto context = ContextWithDeadline(std::chrono::minutes(5));
+  auto context = ContextWithDeadline(std::chrono::minutes(5), /*wait_for_ready=*/true);
   SLUICE_RETURN_IF_ERROR(FromGrpcStatus(storage_->Purge(context.get(), request, &response)));
   (void)pool_->Run([&](sql::Connection& con) {
     std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(

@@ -133,14 +133,14 @@ absl::StatusOr<v1::CreateListenerResponse> SchemaManager::CreateListener(
   tables.set_listener_uuid(listener.uuid());
   *tables.mutable_tables() = listener.structure().tables();
   v1::CreateTablesResponse tables_response;
-  auto context = ContextWithDeadline(kCallTimeout);
+  auto context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
   SLUICE_RETURN_IF_ERROR(
       FromGrpcStatus(storage_->CreateTables(context.get(), tables, &tables_response)));
   auto drop_tables = [&] {
     v1::DropTablesRequest drop;
     drop.set_listener_uuid(listener.uuid());
     v1::DropTablesResponse ignored;
-    auto ctx = ContextWithDeadline(kCallTimeout);
+    auto ctx = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
     (void)storage_->DropTables(ctx.get(), drop, &ignored);
   };
   // 2. Credential.
@@ -149,7 +149,7 @@ absl::StatusOr<v1::CreateListenerResponse> SchemaManager::CreateListener(
   *credential.mutable_config() = listener.auth();
   credential.set_secret(request.secret());
   v1::SetCredentialResponse secrets;
-  context = ContextWithDeadline(kCallTimeout);
+  context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
   if (absl::Status s = FromGrpcStatus(auth_->SetCredential(context.get(), credential, &secrets));
       !s.ok()) {
     drop_tables();
@@ -159,7 +159,7 @@ absl::StatusOr<v1::CreateListenerResponse> SchemaManager::CreateListener(
     v1::DeleteCredentialRequest del;
     del.set_listener_uuid(listener.uuid());
     v1::DeleteCredentialResponse ignored;
-    auto ctx = ContextWithDeadline(kCallTimeout);
+    auto ctx = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
     (void)auth_->DeleteCredential(ctx.get(), del, &ignored);
   };
   // 3. Retention policy.
@@ -168,7 +168,7 @@ absl::StatusOr<v1::CreateListenerResponse> SchemaManager::CreateListener(
     policy.set_listener_uuid(listener.uuid());
     policy.set_retention_seconds(listener.retention_seconds());
     v1::SetPolicyResponse ignored;
-    context = ContextWithDeadline(kCallTimeout);
+    context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
     if (absl::Status s = FromGrpcStatus(retention_->SetPolicy(context.get(), policy, &ignored));
         !s.ok()) {
       delete_credential();
@@ -181,7 +181,7 @@ absl::StatusOr<v1::CreateListenerResponse> SchemaManager::CreateListener(
     v1::DeletePolicyRequest del;
     del.set_listener_uuid(listener.uuid());
     v1::DeletePolicyResponse ignored;
-    context = ContextWithDeadline(kCallTimeout);
+    context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
     (void)retention_->DeletePolicy(context.get(), del, &ignored);
     delete_credential();
     drop_tables();
@@ -217,18 +217,18 @@ absl::Status SchemaManager::DeleteListener(const std::string& integration_uuid,
   v1::DropTablesRequest drop;
   drop.set_listener_uuid(listener.uuid());
   v1::DropTablesResponse dropped;
-  auto context = ContextWithDeadline(kCallTimeout);
+  auto context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
   SLUICE_RETURN_IF_ERROR(FromGrpcStatus(storage_->DropTables(context.get(), drop, &dropped)));
   v1::DeletePolicyRequest policy;
   policy.set_listener_uuid(listener.uuid());
   v1::DeletePolicyResponse policy_response;
-  context = ContextWithDeadline(kCallTimeout);
+  context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
   SLUICE_RETURN_IF_ERROR(
       FromGrpcStatus(retention_->DeletePolicy(context.get(), policy, &policy_response)));
   v1::DeleteCredentialRequest credential;
   credential.set_listener_uuid(listener.uuid());
   v1::DeleteCredentialResponse credential_response;
-  context = ContextWithDeadline(kCallTimeout);
+  context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
   SLUICE_RETURN_IF_ERROR(
       FromGrpcStatus(auth_->DeleteCredential(context.get(), credential, &credential_response)));
   return store_->DeleteListener(listener.uuid());
@@ -246,7 +246,7 @@ absl::StatusOr<v1::CreateListenerResponse> SchemaManager::UpdateListener(
       *credential.mutable_config() = request.listener().auth();
       credential.set_secret(request.secret());
       v1::SetCredentialResponse secrets;
-      auto context = ContextWithDeadline(kCallTimeout);
+      auto context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
       SLUICE_RETURN_IF_ERROR(
           FromGrpcStatus(auth_->SetCredential(context.get(), credential, &secrets)));
       *listener.mutable_auth() = request.listener().auth();
@@ -264,7 +264,7 @@ absl::StatusOr<v1::CreateListenerResponse> SchemaManager::UpdateListener(
       policy.set_listener_uuid(listener.uuid());
       policy.set_retention_seconds(*retention);
       v1::SetPolicyResponse ignored;
-      auto context = ContextWithDeadline(kCallTimeout);
+      auto context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
       SLUICE_RETURN_IF_ERROR(FromGrpcStatus(retention_->SetPolicy(context.get(), policy, &ignored)));
       listener.set_retention(request.listener().retention());
       listener.set_retention_seconds(*retention);
@@ -298,7 +298,7 @@ absl::StatusOr<v1::RotateSecretResponse> SchemaManager::RotateSecret(
   v1::RotateCredentialRequest rotate;
   rotate.set_listener_uuid(listener.uuid());
   v1::SetCredentialResponse secrets;
-  auto context = ContextWithDeadline(kCallTimeout);
+  auto context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
   SLUICE_RETURN_IF_ERROR(FromGrpcStatus(auth_->RotateCredential(context.get(), rotate, &secrets)));
   v1::RotateSecretResponse response;
   response.set_token(secrets.token());

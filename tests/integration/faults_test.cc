@@ -16,6 +16,8 @@ class FaultsTest : public ListenerTest {
     stack_.Start("storage");
     EXPECT_TRUE(stack_.WaitReady("storage", std::chrono::seconds(30)));
     EXPECT_TRUE(stack_.WaitReady("edge", std::chrono::seconds(30)));
+    EXPECT_TRUE(stack_.WaitReady("schema", std::chrono::seconds(30)));
+    EXPECT_TRUE(stack_.WaitReady("retention", std::chrono::seconds(30)));
   }
 
   void ExpectUnavailable(HttpResponse r) {

@@ -1,0 +1,80 @@
+#ifndef SLUICE_SERVICES_EDGE_AUTH_GUARDS_H_
+#define SLUICE_SERVICES_EDGE_AUTH_GUARDS_H_
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+
+namespace sluice {
+class BlockingExecutor;
+}
+
+namespace sluice::edge {
+
+// Counts failed authentications per (listener, client address) in fixed
+// one-minute windows; more than `max_failures` in a window blocks that pair
+// until the window ends. Memory is bounded by `max_entries`. Thread-safe.
+class FailureLimiter {
+ public:
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+  FailureLimiter(int max_failures, std::chrono::seconds window, size_t max_entries,
+                 Clock clock = nullptr);
+
+  // Seconds until the pair may try again, or 0 when it is not blocked.
+  int BlockedFor(const std::string& listener, const std::string& client);
+  void RecordFailure(const std::string& listener, const std::string& client);
+
+ private:
+  struct Window {
+    std::chrono::steady_clock::time_point start;
+    int failures = 0;
+  };
+  const int max_failures_;
+  const std::chrono::seconds window_;
+  const size_t max_entries_;
+  Clock clock_;
+  absl::Mutex mu_;
+  std::unordered_map<std::string, Window> windows_ ABSL_GUARDED_BY(mu_);
+};
+
+// Verifies user-chosen basic passwords against their scrypt hash. The KDF
+// runs at most once per distinct (listener, version, password): verdicts
+// are remembered, so a sender's repeated requests cost a hash lookup. KDF
+// work runs on its own small executor with a bounded queue, so a flood of
+// wrong passwords cannot starve the HTTP workers; past the bound the answer
+// is UNAVAILABLE. Thread-safe.
+class PasswordChecker {
+ public:
+  PasswordChecker(int threads, size_t max_queue, size_t max_cached);
+  ~PasswordChecker();
+
+  // `done(ok)` runs inline on a cache hit, else on the KDF executor.
+  void Check(const std::string& listener_uuid, int64_t version, const std::string& kdf,
+             const std::string& password, std::function<void(absl::StatusOr<bool>)> done);
+
+  // How many times the KDF has run (for tests and metrics).
+  int64_t kdf_runs() {
+    absl::MutexLock lock(&mu_);
+    return kdf_runs_;
+  }
+
+ private:
+  std::unique_ptr<BlockingExecutor> executor_;
+  const size_t max_queue_;
+  const size_t max_cached_;
+  absl::Mutex mu_;
+  size_t queued_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t kdf_runs_ ABSL_GUARDED_BY(mu_) = 0;
+  std::unordered_map<std::string, bool> verdicts_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace sluice::edge
+
+#endif  // SLUICE_SERVICES_EDGE_AUTH_GUARDS_H_

@@ -59,26 +59,33 @@ void PasswordChecker::Check(const std::string& listener_uuid, int64_t version, c
     auto it = verdicts_.find(key);
     if (it != verdicts_.end()) {
       answer = it->second;
+    } else if (auto w = waiting_.find(key); w != waiting_.end()) {
+      w->second.push_back(std::move(done));
+      return;
     } else if (queued_ >= max_queue_) {
       answer = absl::UnavailableError("too many password checks in progress");
     } else {
       ++queued_;
+      waiting_[key].push_back(std::move(done));
     }
   }
   if (answer) {
     done(std::move(*answer));
     return;
   }
-  executor_->Submit([this, key, kdf, password, done = std::move(done)] {
+  executor_->Submit([this, key, kdf, password] {
     bool ok = crypto::VerifyPassword(password, kdf);
+    std::vector<std::function<void(absl::StatusOr<bool>)>> callbacks;
     {
       absl::MutexLock lock(&mu_);
       --queued_;
       ++kdf_runs_;
       if (verdicts_.size() >= max_cached_) verdicts_.clear();
       verdicts_[key] = ok;
+      callbacks.swap(waiting_[key]);
+      waiting_.erase(key);
     }
-    done(ok);
+    for (auto& callback : callbacks) callback(ok);
   });
 }
 

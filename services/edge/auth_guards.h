@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -46,7 +47,8 @@ class FailureLimiter {
 
 // Verifies user-chosen basic passwords against their scrypt hash. The KDF
 // runs at most once per distinct (listener, version, password): verdicts
-// are remembered, so a sender's repeated requests cost a hash lookup. KDF
+// are remembered, and concurrent checks of one credential share one run,
+// so a sender's requests cost a hash lookup. KDF
 // work runs on its own small executor with a bounded queue, so a flood of
 // wrong passwords cannot starve the HTTP workers; past the bound the answer
 // is UNAVAILABLE. Thread-safe.
@@ -73,6 +75,9 @@ class PasswordChecker {
   size_t queued_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t kdf_runs_ ABSL_GUARDED_BY(mu_) = 0;
   std::unordered_map<std::string, bool> verdicts_ ABSL_GUARDED_BY(mu_);
+  // Checks of the same credential arriving while its KDF runs wait for it.
+  std::unordered_map<std::string, std::vector<std::function<void(absl::StatusOr<bool>)>>> waiting_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::edge

@@ -52,5 +52,16 @@ TEST(PasswordCheckerTest, RunsTheKdfOncePerCredential) {
   EXPECT_EQ(checker.kdf_runs(), 3);
 }
 
+TEST(PasswordCheckerTest, ConcurrentChecksOfOneCredentialShareOneKdfRun) {
+  PasswordChecker checker(2, 64, 100);
+  std::string kdf = crypto::HashPassword("shared password");
+  std::vector<std::promise<absl::StatusOr<bool>>> results(32);
+  for (auto& r : results) {
+    checker.Check("l", 1, kdf, "shared password", [&r](absl::StatusOr<bool> ok) { r.set_value(ok); });
+  }
+  for (auto& r : results) EXPECT_TRUE(*r.get_future().get());
+  EXPECT_EQ(checker.kdf_runs(), 1);
+}
+
 }  // namespace
 }  // namespace sluice::edge

@@ -54,6 +54,16 @@ void InitService(const std::string& name, int argc, char** argv) {
   log::Init(name, absl::GetFlag(FLAGS_log_level));
 }
 
+int WaitForTerminationSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int signal_number = 0;
+  sigwait(&set, &signal_number);
+  return signal_number;
+}
+
 MySqlOptions DatabaseOptionsFromFlags(const std::string& database, int max_connections) {
   MySqlOptions options;
   options.host = absl::GetFlag(FLAGS_db_host);
@@ -118,12 +128,7 @@ int RunService(ServiceRun& run) {
   }
   spdlog::info("msg=\"serving\" grpc_port={} ops_port={}", server->port, ops.port());
 
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  int signal_number = 0;
-  sigwait(&set, &signal_number);
+  int signal_number = WaitForTerminationSignal();
   spdlog::info("msg=\"shutting down\" signal={}", signal_number);
   stopping = true;
   if (run.on_shutdown) run.on_shutdown();

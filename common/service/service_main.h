@@ -28,6 +28,10 @@ class RequestMetrics;
 // thread starts) and ignores SIGPIPE; parses flags; initializes logging.
 void InitService(const std::string& name, int argc, char** argv);
 
+// Blocks until SIGTERM or SIGINT arrives (blocked by InitService); returns
+// the signal number.
+int WaitForTerminationSignal();
+
 // MySqlOptions from the common flags, for `database`.
 MySqlOptions DatabaseOptionsFromFlags(const std::string& database, int max_connections);
 

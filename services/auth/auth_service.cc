@@ -3,29 +3,17 @@
 #include "common/status/grpc_status.h"
 
 namespace sluice {
-namespace {
-
-// Copies an OK value into the response, or returns the error.
-template <typename T>
-grpc::Status Reply(absl::StatusOr<T> result, T* response) {
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  *response = std::move(result).value();
-  return grpc::Status::OK;
-}
-
-}  // namespace
-
 grpc::ServerUnaryReactor* AuthServiceImpl::SetCredential(grpc::CallbackServerContext* context,
                                                          const v1::SetCredentialRequest* request,
                                                          v1::SetCredentialResponse* response) {
-  return executor_->Offload(context, [=] { return Reply(manager_->Set(*request), response); });
+  return executor_->Offload(context, [=] { return ReplyWith(manager_->Set(*request), response); });
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::RotateCredential(
     grpc::CallbackServerContext* context, const v1::RotateCredentialRequest* request,
     v1::SetCredentialResponse* response) {
   return executor_->Offload(
-      context, [=] { return Reply(manager_->Rotate(request->listener_uuid()), response); });
+      context, [=] { return ReplyWith(manager_->Rotate(request->listener_uuid()), response); });
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::DeleteCredential(
@@ -39,7 +27,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetVerifier(grpc::CallbackServerConte
                                                        const v1::GetVerifierRequest* request,
                                                        v1::Verifier* response) {
   return executor_->Offload(
-      context, [=] { return Reply(manager_->GetVerifier(request->listener_uuid()), response); });
+      context, [=] { return ReplyWith(manager_->GetVerifier(request->listener_uuid()), response); });
 }
 
 }  // namespace sluice

@@ -1,7 +1,6 @@
 // sluice-edge: the HTTP edge. Ingest (8443 behind the TLS front) and admin
 // (8444) requests become gRPC calls to the schema, auth and storage services.
 #include <pistache/endpoint.h>
-#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <cctype>
@@ -138,12 +137,7 @@ int main(int argc, char** argv) {
                static_cast<uint16_t>(ingest_endpoint->getPort()),
                static_cast<uint16_t>(admin_endpoint->getPort()), ops.port());
 
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  int signal_number = 0;
-  sigwait(&set, &signal_number);
+  int signal_number = sluice::WaitForTerminationSignal();
   spdlog::info("msg=\"shutting down\" signal={}", signal_number);
   ingest_endpoint->shutdown();
   admin_endpoint->shutdown();

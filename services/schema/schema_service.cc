@@ -3,22 +3,11 @@
 #include "common/status/grpc_status.h"
 
 namespace sluice {
-namespace {
-
-template <typename T>
-grpc::Status Reply(absl::StatusOr<T> result, T* response) {
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  *response = std::move(result).value();
-  return grpc::Status::OK;
-}
-
-}  // namespace
-
 grpc::ServerUnaryReactor* SchemaServiceImpl::CreateIntegration(
     grpc::CallbackServerContext* context, const v1::CreateIntegrationRequest* request,
     v1::Integration* response) {
   return executor_->Offload(
-      context, [=] { return Reply(manager_->CreateIntegration(request->name()), response); });
+      context, [=] { return ReplyWith(manager_->CreateIntegration(request->name()), response); });
 }
 
 grpc::ServerUnaryReactor* SchemaServiceImpl::ListIntegrations(
@@ -36,7 +25,7 @@ grpc::ServerUnaryReactor* SchemaServiceImpl::GetIntegration(grpc::CallbackServer
                                                             const v1::GetIntegrationRequest* request,
                                                             v1::Integration* response) {
   return executor_->Offload(
-      context, [=] { return Reply(manager_->GetIntegration(request->uuid()), response); });
+      context, [=] { return ReplyWith(manager_->GetIntegration(request->uuid()), response); });
 }
 
 grpc::ServerUnaryReactor* SchemaServiceImpl::DeleteIntegration(
@@ -50,14 +39,14 @@ grpc::ServerUnaryReactor* SchemaServiceImpl::CreateListener(
     grpc::CallbackServerContext* context, const v1::CreateListenerRequest* request,
     v1::CreateListenerResponse* response) {
   return executor_->Offload(context,
-                            [=] { return Reply(manager_->CreateListener(*request), response); });
+                            [=] { return ReplyWith(manager_->CreateListener(*request), response); });
 }
 
 grpc::ServerUnaryReactor* SchemaServiceImpl::GetListener(grpc::CallbackServerContext* context,
                                                          const v1::GetListenerRequest* request,
                                                          v1::Listener* response) {
   return executor_->Offload(context, [=] {
-    return Reply(manager_->GetListener(request->integration_uuid(), request->listener_uuid()),
+    return ReplyWith(manager_->GetListener(request->integration_uuid(), request->listener_uuid()),
                  response);
   });
 }
@@ -86,14 +75,14 @@ grpc::ServerUnaryReactor* SchemaServiceImpl::UpdateListener(
     grpc::CallbackServerContext* context, const v1::UpdateListenerRequest* request,
     v1::CreateListenerResponse* response) {
   return executor_->Offload(context,
-                            [=] { return Reply(manager_->UpdateListener(*request), response); });
+                            [=] { return ReplyWith(manager_->UpdateListener(*request), response); });
 }
 
 grpc::ServerUnaryReactor* SchemaServiceImpl::RotateSecret(grpc::CallbackServerContext* context,
                                                           const v1::RotateSecretRequest* request,
                                                           v1::RotateSecretResponse* response) {
   return executor_->Offload(context, [=] {
-    return Reply(manager_->RotateSecret(request->integration_uuid(), request->listener_uuid()),
+    return ReplyWith(manager_->RotateSecret(request->integration_uuid(), request->listener_uuid()),
                  response);
   });
 }
@@ -102,7 +91,7 @@ grpc::ServerUnaryReactor* SchemaServiceImpl::GenerateTables(
     grpc::CallbackServerContext* context, const v1::GenerateTablesRequest* request,
     v1::GenerateTablesResponse* response) {
   return executor_->Offload(
-      context, [=] { return Reply(manager_->GenerateTables(request->structure()), response); });
+      context, [=] { return ReplyWith(manager_->GenerateTables(request->structure()), response); });
 }
 
 }  // namespace sluice

@@ -684,6 +684,24 @@ std::optional<ordered_json> ReadRecord(sql::Connection& con, const ListenerTable
   return record;
 }
 
+// The root key from the first columns of a result row (selected in key
+// order).
+google::protobuf::RepeatedPtrField<v1::Value> ReadKey(sql::ResultSet& rs, const ListenerTables& lt) {
+  google::protobuf::RepeatedPtrField<v1::Value> key;
+  for (size_t k = 0; k < lt.key_columns.size(); ++k) {
+    const v1::Column& c = lt.tables[0].columns(lt.key_columns[k]);
+    v1::Value* v = key.Add();
+    if (c.type() == v1::COLUMN_TYPE_BIGINT) {
+      v->set_int_value(rs.getInt64(k + 1));
+    } else if (c.type() == v1::COLUMN_TYPE_DATETIME) {
+      v->set_timestamp_micros(mapping::ParseIso8601(rs.getString(k + 1).asStdString()).value_or(0));
+    } else {
+      v->set_string_value(rs.getString(k + 1).asStdString());
+    }
+  }
+  return key;
+}
+
 std::string EncodePageToken(const std::vector<v1::Value>& key) {
   v1::Record record;
   for (const auto& v : key) *record.add_key() = v;
@@ -746,19 +764,8 @@ absl::StatusOr<v1::ListRecordsResponse> DataStore::ListRecords(const v1::ListRec
     std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
     std::vector<std::vector<v1::Value>> page;
     while (rs->next()) {
-      std::vector<v1::Value> key(lt->key_columns.size());
-      for (size_t k = 0; k < lt->key_columns.size(); ++k) {
-        const v1::Column& c = root.columns(lt->key_columns[k]);
-        if (c.type() == v1::COLUMN_TYPE_BIGINT) {
-          key[k].set_int_value(rs->getInt64(k + 1));
-        } else if (c.type() == v1::COLUMN_TYPE_DATETIME) {
-          key[k].set_timestamp_micros(
-              mapping::ParseIso8601(rs->getString(k + 1).asStdString()).value_or(0));
-        } else {
-          key[k].set_string_value(rs->getString(k + 1).asStdString());
-        }
-      }
-      page.push_back(std::move(key));
+      google::protobuf::RepeatedPtrField<v1::Value> key = ReadKey(*rs, *lt);
+      page.emplace_back(key.begin(), key.end());
     }
     bool more = page.size() > static_cast<size_t>(limit);
     if (more) page.pop_back();
@@ -793,19 +800,7 @@ absl::StatusOr<int64_t> DataStore::Purge(const std::string& listener_uuid, int64
       std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
       std::vector<google::protobuf::RepeatedPtrField<v1::Value>> keys;
       while (rs->next()) {
-        google::protobuf::RepeatedPtrField<v1::Value> key;
-        for (size_t k = 0; k < lt->key_columns.size(); ++k) {
-          const v1::Column& c = root.columns(lt->key_columns[k]);
-          v1::Value* v = key.Add();
-          if (c.type() == v1::COLUMN_TYPE_BIGINT) {
-            v->set_int_value(rs->getInt64(k + 1));
-          } else if (c.type() == v1::COLUMN_TYPE_DATETIME) {
-            v->set_timestamp_micros(mapping::ParseIso8601(rs->getString(k + 1).asStdString()).value_or(0));
-          } else {
-            v->set_string_value(rs->getString(k + 1).asStdString());
-          }
-        }
-        keys.push_back(std::move(key));
+        keys.push_back(ReadKey(*rs, *lt));
       }
       std::vector<const google::protobuf::RepeatedPtrField<v1::Value>*> refs;
       for (const auto& k : keys) refs.push_back(&k);

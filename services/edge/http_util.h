@@ -3,6 +3,7 @@
 
 #include <pistache/http.h>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -47,7 +48,15 @@ class Responder {
  public:
   Responder(Pistache::Http::ResponseWriter writer, RequestMetrics* metrics, std::string method,
             std::chrono::steady_clock::time_point start)
-      : writer_(std::move(writer)), metrics_(metrics), method_(std::move(method)), start_(start) {}
+      : writer_(std::move(writer)), metrics_(metrics), method_(std::move(method)), start_(start) {
+    ++in_flight_;
+  }
+  ~Responder() { --in_flight_; }
+  Responder(const Responder&) = delete;
+  Responder& operator=(const Responder&) = delete;
+
+  // Requests received and not yet answered, process-wide (for draining).
+  static int InFlight() { return in_flight_.load(); }
 
   using Headers = std::vector<std::pair<std::string, std::string>>;
   void Json(int status, const std::string& body, const Headers& extra_headers = {});
@@ -63,6 +72,7 @@ class Responder {
   std::string method_;
   std::chrono::steady_clock::time_point start_;
   bool sent_ = false;
+  static inline std::atomic<int> in_flight_{0};
 };
 
 }  // namespace sluice::edge

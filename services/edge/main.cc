@@ -3,7 +3,9 @@
 #include <pistache/endpoint.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <cctype>
+#include <thread>
 #include <fstream>
 #include <sstream>
 
@@ -116,10 +118,12 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  std::atomic<bool> draining{false};
   sluice::OpsServerOptions ops_options;
   ops_options.port = sluice::EnvIntOr("SLUICE_OPS_PORT", 9090);
   ops_options.metrics = &metrics;
   ops_options.ready = [&]() -> absl::Status {
+    if (draining) return absl::UnavailableError("shutting down");
     for (auto& [channel, name] : {std::pair{backends.schema_channel.get(), "schema"},
                                   std::pair{backends.auth_channel.get(), "auth"},
                                   std::pair{backends.storage_channel.get(), "storage"}}) {
@@ -139,6 +143,13 @@ int main(int argc, char** argv) {
 
   int signal_number = sluice::WaitForTerminationSignal();
   spdlog::info("msg=\"shutting down\" signal={}", signal_number);
+  // Drain: /readyz turns 503 so load balancers stop sending, and requests
+  // already received are answered (up to 10 s) before the ports close.
+  draining = true;
+  auto drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (sluice::edge::Responder::InFlight() > 0 && std::chrono::steady_clock::now() < drain_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   ingest_endpoint->shutdown();
   admin_endpoint->shutdown();
   ops.Shutdown();

@@ -206,8 +206,13 @@ up() {
 down() {
   # The front and the services stop together (each drains its own calls),
   # then the database.
-  for part in nginx edge schema retention storage auth; do stop_one "$part" & done
-  wait
+  local stoppers=()
+  for part in nginx edge schema retention storage auth; do
+    stop_one "$part" &
+    stoppers+=($!)
+  done
+  # Wait for these only: under `run` the services are children of this shell.
+  wait "${stoppers[@]}"
   stop_one mariadb
 }
 

@@ -152,6 +152,75 @@ TEST_F(AuthTest, HmacPresets) {
               "unauthorized", "invalid");
 }
 
+// Every preset: accepted; signed with a wrong secret; signature missing;
+// body changed by one byte; timestamp outside the tolerance where signed.
+TEST_F(AuthTest, EveryPresetRejectsWrongMissingChangedAndStale) {
+  struct Preset {
+    std::string name;
+    json extra;
+    std::function<std::vector<std::string>(const std::string& secret, const std::string& body, int64_t t)> sign;
+    bool timestamped;
+  };
+  auto whsec_key = [](const std::string& secret) {
+    std::string key;
+    if (secret.rfind("whsec_", 0) == 0) crypto::Base64Decode(secret.substr(6), &key);
+    return key;
+  };
+  std::vector<Preset> presets = {
+      {"github", json::object(),
+       [](const std::string& k, const std::string& b, int64_t) {
+         return std::vector<std::string>{"X-Hub-Signature-256: sha256=" + HexEncode(Hmac("sha256", k, b))};
+       },
+       false},
+      {"shopify", json::object(),
+       [](const std::string& k, const std::string& b, int64_t) {
+         return std::vector<std::string>{"X-Shopify-Hmac-Sha256: " + Base64Encode(Hmac("sha256", k, b))};
+       },
+       false},
+      {"stripe", json::object(),
+       [](const std::string& k, const std::string& b, int64_t t) {
+         std::string ts = std::to_string(t);
+         return std::vector<std::string>{"Stripe-Signature: t=" + ts + ",v1=" + HexEncode(Hmac("sha256", k, ts + "." + b))};
+       },
+       true},
+      {"standard-webhooks", json::object(),
+       [&](const std::string& k, const std::string& b, int64_t t) {
+         std::string ts = std::to_string(t);
+         std::string key = whsec_key(k);
+         if (key.empty()) key = k;
+         return std::vector<std::string>{"webhook-id: msg_" + std::to_string(t) + "_" + std::to_string(b.size()),
+                                         "webhook-timestamp: " + ts,
+                                         "webhook-signature: v1," + Base64Encode(Hmac("sha256", key, "msg_" + std::to_string(t) + "_" + std::to_string(b.size()) + "." + ts + "." + b))};
+       },
+       true},
+      {"generic", json({{"header", "X-Signature"}, {"algorithm", "sha512"}, {"encoding", "hex"}}),
+       [](const std::string& k, const std::string& b, int64_t) {
+         return std::vector<std::string>{"X-Signature: " + HexEncode(Hmac("sha512", k, b))};
+       },
+       false},
+  };
+  for (const Preset& preset : presets) {
+    SCOPED_TRACE(preset.name);
+    json auth = {{"method", "hmac"}, {"preset", preset.name}};
+    for (auto& [k, v] : preset.extra.items()) auth[k] = v;
+    std::string path, url;
+    json created = CreateRaw(auth, &path, &url);
+    std::string secret = created["secret"];  // generated
+    ASSERT_FALSE(secret.empty());
+    std::string wrong = preset.name == "standard-webhooks" ? "whsec_" + Base64Encode("not the key at all") : "wrong";
+    std::string changed = kBody;
+    changed[changed.size() - 3] = 'X';
+    EXPECT_EQ(Send(url, kBody, preset.sign(secret, kBody, Now())).status, 200);
+    ExpectError(Send(url, kBody, preset.sign(wrong, kBody, Now())), 401, "unauthorized", "invalid credentials");
+    ExpectError(Send(url, kBody, {}), 401, "unauthorized", "missing credentials");
+    ExpectError(Send(url, changed, preset.sign(secret, kBody, Now())), 401, "unauthorized", "invalid credentials");
+    if (preset.timestamped) {
+      ExpectError(Send(url, kBody, preset.sign(secret, kBody, Now() - 301)), 401, "unauthorized", "invalid");
+      ExpectError(Send(url, kBody, preset.sign(secret, kBody, Now() + 301)), 401, "unauthorized", "invalid");
+    }
+  }
+}
+
 TEST_F(AuthTest, RotationRetiresTheOldTokenWithinFiveSeconds) {
   std::string path, url;
   json created = CreateRaw({{"method", "token"}, {"readFrom", "header"}, {"name", "X-Api-Token"}}, &path, &url);

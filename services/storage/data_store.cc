@@ -501,13 +501,14 @@ absl::Status DataStore::WriteRecords(sql::Connection& con, const ListenerTables&
     if (!patch) {
       // A key repeated within one request: the last occurrence wins, as if
       // the records had been sent one after another.
+      // Records are written in key order (the map's), so concurrent batches
+      // lock rows in the same order and rarely deadlock.
       std::map<std::string, int> last;
       for (int r = 0; r < request.records_size(); ++r) last[KeyString(request.records(r).key())] = r;
       std::vector<const google::protobuf::RepeatedPtrField<v1::Value>*> keys;
       std::vector<std::vector<const v1::Row*>> rows(lt->tables.size());
-      for (int r = 0; r < request.records_size(); ++r) {
+      for (const auto& [key, r] : last) {
         const v1::Record& record = request.records(r);
-        if (last[KeyString(record.key())] != r) continue;
         keys.push_back(&record.key());
         for (const v1::TableRows& tr : record.tables()) {
           int t = lt->index.at(tr.table());
@@ -515,12 +516,18 @@ absl::Status DataStore::WriteRecords(sql::Connection& con, const ListenerTables&
         }
       }
       if (keys.empty()) return absl::OkStatus();
+      // The root upsert comes first: it locks each record's root row (new or
+      // existing) until commit, so writers of the same record take turns.
+      // Under READ COMMITTED there are no gap locks; without this, two
+      // writers could both delete a record's children and then collide
+      // inserting the new ones.
+      InsertRows(con, Qualified(lt->tables[0].name()), lt->tables[0], rows[0], /*upsert=*/true);
       for (size_t t = 1; t < lt->tables.size(); ++t) {
         DeleteByKeys(con, Qualified(lt->tables[t].name()), lt->tables[t], keys);
       }
-      for (size_t t = 0; t < lt->tables.size(); ++t) {
+      for (size_t t = 1; t < lt->tables.size(); ++t) {
         if (!rows[t].empty()) {
-          InsertRows(con, Qualified(lt->tables[t].name()), lt->tables[t], rows[t], t == 0);
+          InsertRows(con, Qualified(lt->tables[t].name()), lt->tables[t], rows[t], false);
         }
       }
       written = request.records_size();
@@ -592,10 +599,11 @@ absl::StatusOr<int64_t> DataStore::Delete(const std::string& listener_uuid,
   std::vector<const google::protobuf::RepeatedPtrField<v1::Value>*> keys = {&k};
   int64_t deleted = 0;
   SLUICE_RETURN_IF_ERROR(pool_->Transaction([&](sql::Connection& con) {
+    // Root first, like writes: the root row's lock orders concurrent writers.
+    deleted = DeleteByKeys(con, Qualified(lt->tables[0].name()), lt->tables[0], keys);
     for (size_t t = lt->tables.size(); t-- > 1;) {
       DeleteByKeys(con, Qualified(lt->tables[t].name()), lt->tables[t], keys);
     }
-    deleted = DeleteByKeys(con, Qualified(lt->tables[0].name()), lt->tables[0], keys);
     return absl::OkStatus();
   }));
   return deleted;

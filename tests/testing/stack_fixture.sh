@@ -17,7 +17,8 @@ case "$1" in
     mkdir -p "$dir"
     base=""
     for _ in $(seq 1 50); do
-      candidate=$((20000 + RANDOM % 30000))
+      # Below the ephemeral range (32768+), where outgoing connections take ports.
+      candidate=$((10000 + RANDOM % 20000))
       ok=1
       for off in $(seq 0 13); do port_free $((candidate + off)) || { ok=0; break; }; done
       if [ $ok -eq 1 ]; then base=$candidate; break; fi
@@ -32,7 +33,10 @@ SLUICE_ADMIN_KEY=$key
 SLUICE_SOURCE=$source_dir
 ENV
     set -a; . "$dir/stack.env"; set +a
-    "$source_dir/scripts/stack.sh" up
+    if ! "$source_dir/scripts/stack.sh" up; then
+      for f in "$dir"/var/log/*.log; do echo "== $f"; tail -n 20 "$f"; done
+      exit 1
+    fi
     ;;
   down)
     if [ -f "$dir/stack.env" ]; then

@@ -126,6 +126,24 @@ TEST(RecordMapperTest, TooManyRecords) {
   EXPECT_EQ(ErrorCodeOf(r.status()), "too_many_records");
 }
 
+TEST(RecordMapperTest, ArraysInsideArraysBecomeNestedChildTables) {
+  auto m = MapperFor(R"({"id":1,"matrix":[[1,2]]})", {"id"});
+  auto r = m->Map(R"({"id":7,"matrix":[[1,2],[3]]})", false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const v1::Record& rec = (*r)[0];
+  ASSERT_EQ(rec.tables_size(), 3);
+  EXPECT_EQ(rec.tables(1).table(), "t_matrix");
+  EXPECT_EQ(rec.tables(1).rows_size(), 2);  // one row per inner array
+  EXPECT_EQ(rec.tables(2).table(), "t_matrix_value");
+  ASSERT_EQ(rec.tables(2).rows_size(), 3);
+  // Row of the value 3: root key 7, outer position 1, inner position 0.
+  const v1::Row& last = rec.tables(2).rows(2);
+  EXPECT_EQ(last.values(0).int_value(), 7);
+  EXPECT_EQ(last.values(1).int_value(), 1);
+  EXPECT_EQ(last.values(2).int_value(), 0);
+  EXPECT_EQ(last.values(3).int_value(), 3);
+}
+
 TEST(RecordMapperTest, KeyFromText) {
   auto m = MapperFor(R"({"site":"a","n":1,"v":1})", {"site", "n"});
   auto key = m->KeyFromText({"abc", "42"});

@@ -638,6 +638,10 @@ std::optional<ordered_json> ReadRecord(sql::Connection& con, const ListenerTable
   }
   // items[t] maps a position tuple to the element of table t.
   std::vector<std::map<std::vector<int64_t>, ordered_json>> items(lt.tables.size());
+  std::vector<bool> items_are_arrays(lt.tables.size(), false);
+  for (size_t t = 1; t < lt.tables.size(); ++t) {
+    if (lt.tables[t].json_path().empty()) items_are_arrays[lt.index.at(lt.tables[t].parent())] = true;
+  }
   for (size_t t = 1; t < lt.tables.size(); ++t) {
     const v1::Table& table = lt.tables[t];
     std::vector<std::string> order;
@@ -652,7 +656,10 @@ std::optional<ordered_json> ReadRecord(sql::Connection& con, const ListenerTable
     std::unique_ptr<sql::ResultSet> rows(q->executeQuery());
     while (rows->next()) {
       std::vector<int64_t> positions;
-      ordered_json item = table.scalar_items() ? ordered_json() : ordered_json::object();
+      // Items are scalars, arrays (a child table holds their elements) or objects.
+      ordered_json item = table.scalar_items() ? ordered_json()
+                          : items_are_arrays[t] ? ordered_json::array()
+                                                : ordered_json::object();
       for (int c = 0; c < table.columns_size(); ++c) {
         const v1::Column& column = table.columns(c);
         if (column.source() == v1::COLUMN_SOURCE_POSITION) {

@@ -50,6 +50,15 @@ TEST_F(WritesTest, NestedObjectsFlattenAndArraysLandInChildTables) {
   EXPECT_EQ(record["created"], "2024-05-01T08:00:00.000000Z");
 }
 
+TEST_F(WritesTest, ArraysInsideArraysRoundTrip) {
+  TestListener l = CreateListener({{"method", "none"}}, json::parse(R"({"id":1,"matrix":[[1]],"grid":[[{"x":1}]]})"));
+  ASSERT_EQ(Post(l, R"({"id":1,"matrix":[[1,2],[3]],"grid":[[{"x":5}],[]]})").status, 200);
+  EXPECT_EQ(Count(l, "_matrix_value"), "3");
+  json record = Record(l, "1");
+  EXPECT_EQ(record["matrix"], json::parse("[[1,2],[3]]"));
+  EXPECT_EQ(record["grid"], json::parse(R"([[{"x":5}],[]])"));
+}
+
 TEST_F(WritesTest, UpsertReplacesChildRows) {
   TestListener l = Orders();
   ASSERT_EQ(Post(l, R"({"id":1,"customer":"A","items":[{"sku":"a"},{"sku":"b"},{"sku":"c"}]})").status, 200);

@@ -450,7 +450,7 @@ void AdminHandler::onRequest(const Pistache::Http::Request& request,
                              Pistache::Http::ResponseWriter response) {
   auto copy = std::make_shared<RequestCopy>(CopyRequest(request));
   auto respond = std::make_shared<Responder>(std::move(response), context_->metrics,
-                                             "admin_" + copy->method, copy->start);
+                                             "admin_" + copy->method, copy->path, copy->start);
   Router(context_, std::move(copy), std::move(respond)).Route();
 }
 

@@ -4,6 +4,8 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include <spdlog/spdlog.h>
+
 #include "common/ops/metrics.h"
 
 namespace sluice::edge {
@@ -147,6 +149,10 @@ void Responder::Empty(int status) {
 }
 
 void Responder::Error(const HttpError& error, const Headers& extra_headers) {
+  if (error.http_status >= 500 && !sent_) {
+    spdlog::warn("msg=\"backend error\" method={} path=\"{}\" code={} error=\"{}\"", method_, path_,
+                 error.code, error.message);
+  }
   Headers headers = extra_headers;
   if (error.retry_after > 0) headers.emplace_back("Retry-After", std::to_string(error.retry_after));
   Json(error.http_status, error.ToJson(), headers);

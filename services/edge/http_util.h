@@ -46,9 +46,15 @@ std::string PercentDecode(const std::string& text, bool plus_is_space);
 // A response owned by a handler until it is sent once, from any thread.
 class Responder {
  public:
+  // `path` is logged when the answer is a 5xx; it never holds the query
+  // string (which may carry a token).
   Responder(Pistache::Http::ResponseWriter writer, RequestMetrics* metrics, std::string method,
-            std::chrono::steady_clock::time_point start)
-      : writer_(std::move(writer)), metrics_(metrics), method_(std::move(method)), start_(start) {
+            std::string path, std::chrono::steady_clock::time_point start)
+      : writer_(std::move(writer)),
+        metrics_(metrics),
+        method_(std::move(method)),
+        path_(std::move(path)),
+        start_(start) {
     ++in_flight_;
   }
   ~Responder() { --in_flight_; }
@@ -70,6 +76,7 @@ class Responder {
   Pistache::Http::ResponseWriter writer_;
   RequestMetrics* metrics_;
   std::string method_;
+  std::string path_;
   std::chrono::steady_clock::time_point start_;
   bool sent_ = false;
   static inline std::atomic<int> in_flight_{0};

@@ -138,7 +138,7 @@ void IngestHandler::onRequest(const Pistache::Http::Request& request,
                               Pistache::Http::ResponseWriter response) {
   auto copy = std::make_shared<RequestCopy>(CopyRequest(request));
   auto respond = std::make_shared<Responder>(std::move(response), context_.metrics, copy->method,
-                                             copy->start);
+                                             copy->path, copy->start);
   Handle(context_, std::move(copy), std::move(respond));
 }
 

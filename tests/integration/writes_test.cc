@@ -217,6 +217,38 @@ TEST_F(WritesTest, TableNamesAreUniqueAndCreationLeavesNothingBehind) {
   ExpectError(Post(l, R"({"id":1})"), 404, "not_found", "unknown integration or listener");
 }
 
+TEST_F(WritesTest, AFailedCreationLeavesNoTablesBehind) {
+  // The tables are created before the credential; a credential the auth
+  // service refuses must take the tables with it.
+  std::string integration = stack_.CreateIntegration("undo");
+  std::string base = Unique("undo");
+  json body = {{"name", "x"},
+               {"auth", {{"method", "hmac"}, {"preset", "no-such-preset"}}},
+               {"structure", {{"baseName", base}, {"primaryKey", {"id"}}, {"sample", {{"id", 1}, {"tags", {"a"}}}}}}};
+  ExpectError(stack_.Admin("POST", "/api/v1/integrations/" + integration + "/listeners", body.dump()), 400,
+              "invalid_auth", "auth.preset");
+  EXPECT_EQ(stack_.Query("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='sluice_data'"
+                         " AND TABLE_NAME LIKE '" + base + "%'")[0][0], "0");
+  body["auth"] = {{"method", "none"}};
+  EXPECT_EQ(stack_.Admin("POST", "/api/v1/integrations/" + integration + "/listeners", body.dump()).status, 201);
+}
+
+TEST_F(WritesTest, RetentionPurgesRecordsByLastModified) {
+  TestListener l = CreateListener({{"method", "none"}}, json::parse(R"({"id":1,"items":[{"k":1}]})"),
+                                  json::array({"id"}), {{"retention", "2s"}});
+  ASSERT_EQ(Post(l, R"([{"id":1,"items":[{"k":1},{"k":2}]},{"id":2}])").status, 200);
+  HttpResponse early = stack_.Admin("POST", l.admin_path + "/retention/run");
+  ASSERT_EQ(early.status, 200) << early.body;
+  EXPECT_EQ(early.body, R"({"deleted":0})");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  ASSERT_EQ(Post(l, R"({"id":3})").status, 200);  // fresh: kept
+  HttpResponse run = stack_.Admin("POST", l.admin_path + "/retention/run");
+  EXPECT_EQ(run.body, R"({"deleted":2})");
+  EXPECT_EQ(Count(l), "1");
+  EXPECT_EQ(Count(l, "_items"), "0");
+  EXPECT_EQ(json::parse(stack_.Admin("GET", l.admin_path).body)["retention"], "2s");
+}
+
 TEST_F(WritesTest, BadSamplesAreRejectedPrecisely) {
   std::string integration = stack_.CreateIntegration("bad");
   json body = {{"name", "x"},

@@ -34,8 +34,13 @@ int main(int argc, char** argv) {
     if (!records.ok()) return 1;
     for (const auto& t : (*records)[0].tables()) rows += t.rows_size();
   }
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("record %zu bytes, %zu rows per record; %d records in %.3f s: %.0f records/s, %.1f MB/s\n",
-              record.size(), rows / n, n, seconds, n / seconds, n * record.size() / seconds / 1e6);
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  std::printf(
+      "record %zu bytes, %zu rows per record; %d records in %.3f s: %.0f "
+      "records/s, %.1f MB/s\n",
+      record.size(), rows / n, n, seconds, n / seconds,
+      n * record.size() / seconds / 1e6);
   return 0;
 }

@@ -2,8 +2,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
 #include <openssl/hmac.h>
+#include <openssl/kdf.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -17,7 +17,7 @@ namespace sluice::crypto {
 std::string RandomBytes(size_t n) {
   std::string out(n, '\0');
   if (n > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()),
-                         static_cast<int>(n)) != 1) {
+                          static_cast<int>(n)) != 1) {
     std::fputs("fatal: OpenSSL RAND_bytes failed\n", stderr);
     std::abort();
   }
@@ -29,8 +29,8 @@ std::string NewUuid() {
   b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);
   b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
   std::string hex = HexEncode(b);
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-         hex.substr(16, 4) + "-" + hex.substr(20, 12);
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) +
+         "-" + hex.substr(16, 4) + "-" + hex.substr(20, 12);
 }
 
 std::string NewToken() { return Base64UrlEncode(RandomBytes(32)); }
@@ -57,7 +57,8 @@ std::string Hmac(std::string_view algorithm, std::string_view key,
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   HMAC(md, key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out,
+       &len);
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
@@ -120,30 +121,37 @@ std::string AesGcmEncrypt(std::string_view key, std::string_view plaintext) {
   EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
   int len = 0;
   auto* dst = reinterpret_cast<unsigned char*>(out.data());
-  EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, reinterpret_cast<const unsigned char*>(key.data()),
+  EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr,
+                     reinterpret_cast<const unsigned char*>(key.data()),
                      reinterpret_cast<const unsigned char*>(nonce.data()));
-  EVP_EncryptUpdate(ctx, dst + 12, &len, reinterpret_cast<const unsigned char*>(plaintext.data()),
+  EVP_EncryptUpdate(ctx, dst + 12, &len,
+                    reinterpret_cast<const unsigned char*>(plaintext.data()),
                     static_cast<int>(plaintext.size()));
   EVP_EncryptFinal_ex(ctx, dst + 12 + len, &len);
-  EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, dst + 12 + plaintext.size());
+  EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16,
+                      dst + 12 + plaintext.size());
   EVP_CIPHER_CTX_free(ctx);
   return out;
 }
 
-bool AesGcmDecrypt(std::string_view key, std::string_view sealed, std::string* plaintext) {
+bool AesGcmDecrypt(std::string_view key, std::string_view sealed,
+                   std::string* plaintext) {
   if (key.size() != 32 || sealed.size() < 28) return false;
   size_t n = sealed.size() - 28;
   std::string out(n, '\0');
   EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
   int len = 0;
   const auto* src = reinterpret_cast<const unsigned char*>(sealed.data());
-  bool ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr,
-                               reinterpret_cast<const unsigned char*>(key.data()), src) == 1 &&
-            EVP_DecryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &len, src + 12,
-                              static_cast<int>(n)) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16,
-                                const_cast<unsigned char*>(src + 12 + n)) == 1 &&
-            EVP_DecryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()) + len, &len) == 1;
+  bool ok =
+      EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr,
+                         reinterpret_cast<const unsigned char*>(key.data()),
+                         src) == 1 &&
+      EVP_DecryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &len,
+                        src + 12, static_cast<int>(n)) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16,
+                          const_cast<unsigned char*>(src + 12 + n)) == 1 &&
+      EVP_DecryptFinal_ex(
+          ctx, reinterpret_cast<unsigned char*>(out.data()) + len, &len) == 1;
   EVP_CIPHER_CTX_free(ctx);
   if (!ok) return false;
   *plaintext = std::move(out);
@@ -152,12 +160,14 @@ bool AesGcmDecrypt(std::string_view key, std::string_view sealed, std::string* p
 
 namespace {
 
-bool Scrypt(std::string_view password, std::string_view salt, uint64_t n, uint64_t r, uint64_t p,
-            std::string* out) {
+bool Scrypt(std::string_view password, std::string_view salt, uint64_t n,
+            uint64_t r, uint64_t p, std::string* out) {
   out->assign(32, '\0');
   return EVP_PBE_scrypt(password.data(), password.size(),
-                        reinterpret_cast<const unsigned char*>(salt.data()), salt.size(), n, r, p,
-                        64 * 1024 * 1024, reinterpret_cast<unsigned char*>(out->data()), out->size()) == 1;
+                        reinterpret_cast<const unsigned char*>(salt.data()),
+                        salt.size(), n, r, p, 64 * 1024 * 1024,
+                        reinterpret_cast<unsigned char*>(out->data()),
+                        out->size()) == 1;
 }
 
 }  // namespace
@@ -170,8 +180,9 @@ std::string HashPassword(std::string_view password) {
     std::fputs("fatal: scrypt failed\n", stderr);
     std::abort();
   }
-  return "scrypt$" + std::to_string(kN) + "$" + std::to_string(kR) + "$" + std::to_string(kP) + "$" +
-         Base64Encode(salt) + "$" + Base64Encode(hash);
+  return "scrypt$" + std::to_string(kN) + "$" + std::to_string(kR) + "$" +
+         std::to_string(kP) + "$" + Base64Encode(salt) + "$" +
+         Base64Encode(hash);
 }
 
 bool VerifyPassword(std::string_view password, std::string_view encoded) {
@@ -179,7 +190,8 @@ bool VerifyPassword(std::string_view password, std::string_view encoded) {
   size_t start = 0;
   while (true) {
     size_t sep = encoded.find('$', start);
-    parts.emplace_back(encoded.substr(start, sep == std::string_view::npos ? sep : sep - start));
+    parts.emplace_back(encoded.substr(
+        start, sep == std::string_view::npos ? sep : sep - start));
     if (sep == std::string_view::npos) break;
     start = sep + 1;
   }
@@ -188,9 +200,11 @@ bool VerifyPassword(std::string_view password, std::string_view encoded) {
   uint64_t r = std::strtoull(parts[2].c_str(), nullptr, 10);
   uint64_t p = std::strtoull(parts[3].c_str(), nullptr, 10);
   // Refuse parameters that would cost more than the ones we issue.
-  if (n < 2 || n > (1 << 16) || r == 0 || r > 16 || p == 0 || p > 4) return false;
+  if (n < 2 || n > (1 << 16) || r == 0 || r > 16 || p == 0 || p > 4)
+    return false;
   std::string salt, expected, actual;
-  if (!Base64Decode(parts[4], &salt) || !Base64Decode(parts[5], &expected)) return false;
+  if (!Base64Decode(parts[4], &salt) || !Base64Decode(parts[5], &expected))
+    return false;
   if (!Scrypt(password, salt, n, r, p, &actual)) return false;
   return ConstantTimeEquals(actual, expected);
 }

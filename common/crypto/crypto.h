@@ -36,7 +36,8 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 // AES-256-GCM with a 32-byte key: nonce (12) | ciphertext | tag (16).
 // Decrypt returns false when the key is wrong or the data was altered.
 std::string AesGcmEncrypt(std::string_view key, std::string_view plaintext);
-bool AesGcmDecrypt(std::string_view key, std::string_view sealed, std::string* plaintext);
+bool AesGcmDecrypt(std::string_view key, std::string_view sealed,
+                   std::string* plaintext);
 
 // A slow, memory-hard password hash (scrypt, N=2^15, r=8, p=1, 16-byte
 // salt): "scrypt$N$r$p$<salt b64>$<hash b64>". About 0.1 s and 32 MiB.

@@ -14,8 +14,9 @@ TEST(CryptoTest, Sha256KnownVector) {
 
 TEST(CryptoTest, HmacGithubVector) {
   // GitHub's published example for X-Hub-Signature-256.
-  EXPECT_EQ(HexEncode(Hmac("sha256", "It's a Secret to Everybody", "Hello, World!")),
-            "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17");
+  EXPECT_EQ(
+      HexEncode(Hmac("sha256", "It's a Secret to Everybody", "Hello, World!")),
+      "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17");
   EXPECT_EQ(Hmac("md5", "k", "d"), "");
 }
 
@@ -65,7 +66,8 @@ TEST(CryptoTest, PasswordHashVerifies) {
   EXPECT_EQ(encoded.rfind("scrypt$32768$8$1$", 0), 0u);
   EXPECT_TRUE(VerifyPassword("correct horse", encoded));
   EXPECT_FALSE(VerifyPassword("correct horsE", encoded));
-  EXPECT_FALSE(VerifyPassword("x", "scrypt$1048576$8$1$AAAA$AAAA"));  // too costly
+  EXPECT_FALSE(
+      VerifyPassword("x", "scrypt$1048576$8$1$AAAA$AAAA"));  // too costly
   EXPECT_FALSE(VerifyPassword("x", "garbage"));
   EXPECT_NE(HashPassword("same"), HashPassword("same"));  // salted
 }

@@ -10,7 +10,8 @@ TEST(IdentifiersTest, SanitizesHostileNames) {
   EXPECT_EQ(SanitizeIdentifier("x`; DROP TABLE t; --"), "x___DROP_TABLE_t____");
   EXPECT_EQ(SanitizeIdentifier(""), "_");
   EXPECT_EQ(SanitizeIdentifier("caf\xc3\xa9"), "caf__");
-  EXPECT_EQ(SanitizeIdentifier(std::string(100000, 'k')).size(), kMaxIdentifierLength);
+  EXPECT_EQ(SanitizeIdentifier(std::string(100000, 'k')).size(),
+            kMaxIdentifierLength);
 }
 
 TEST(IdentifiersTest, CollisionsBecomeUniqueCaseInsensitively) {

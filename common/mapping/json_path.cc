@@ -51,7 +51,8 @@ std::vector<std::string> SplitUserPath(std::string_view path) {
   size_t start = 0;
   while (true) {
     size_t dot = path.find('.', start);
-    keys.emplace_back(path.substr(start, dot == std::string_view::npos ? dot : dot - start));
+    keys.emplace_back(
+        path.substr(start, dot == std::string_view::npos ? dot : dot - start));
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }
@@ -82,7 +83,8 @@ std::string JsonQuote(std::string_view text) {
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned char>(c));
+          std::snprintf(buf, sizeof(buf), "\\u%04x",
+                        static_cast<unsigned char>(c));
           out += buf;
         } else {
           out.push_back(c);

@@ -18,7 +18,9 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
-absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+absl::string_view Sv(std::string_view s) {
+  return absl::string_view(s.data(), s.size());
+}
 
 const char* Describe(element_type type) {
   switch (type) {
@@ -64,32 +66,37 @@ size_t Utf8Length(std::string_view s) {
   return n;
 }
 
-absl::Status Mismatch(const std::string& where, const v1::Column& c, element value) {
+absl::Status Mismatch(const std::string& where, const v1::Column& c,
+                      element value) {
   return InvalidArgumentError(
-      "type_mismatch",
-      absl::StrCat(where, ": expected ", Expected(c), ", got ", Describe(value.type())));
+      "type_mismatch", absl::StrCat(where, ": expected ", Expected(c), ", got ",
+                                    Describe(value.type())));
 }
 
-absl::Status CheckText(const std::string& where, const v1::Column& c, std::string_view text) {
-  if (c.type() == v1::COLUMN_TYPE_VARCHAR && Utf8Length(text) > c.max_length()) {
+absl::Status CheckText(const std::string& where, const v1::Column& c,
+                       std::string_view text) {
+  if (c.type() == v1::COLUMN_TYPE_VARCHAR &&
+      Utf8Length(text) > c.max_length()) {
     return InvalidArgumentError(
-        "value_too_long", absl::StrCat(where, ": text of ", Utf8Length(text),
-                                       " characters is longer than the column's limit of ",
-                                       c.max_length()));
+        "value_too_long",
+        absl::StrCat(where, ": text of ", Utf8Length(text),
+                     " characters is longer than the column's limit of ",
+                     c.max_length()));
   }
   if (text.size() > static_cast<size_t>(kTextMaxBytes)) {
     return InvalidArgumentError(
-        "value_too_long", absl::StrCat(where, ": text of ", text.size(),
-                                       " bytes is longer than the column's limit of ",
-                                       kTextMaxBytes, " bytes"));
+        "value_too_long",
+        absl::StrCat(where, ": text of ", text.size(),
+                     " bytes is longer than the column's limit of ",
+                     kTextMaxBytes, " bytes"));
   }
   return absl::OkStatus();
 }
 
 // Converts one JSON value for column `c`; widening is allowed (integer into
 // DOUBLE, any scalar into text), narrowing is a type_mismatch.
-absl::Status Convert(element value, const v1::Column& c, const std::string& where,
-                     v1::Value* out) {
+absl::Status Convert(element value, const v1::Column& c,
+                     const std::string& where, v1::Value* out) {
   element_type type = value.type();
   if (type == element_type::NULL_VALUE) {
     out->set_null_value(true);
@@ -107,14 +114,17 @@ absl::Status Convert(element value, const v1::Column& c, const std::string& wher
       }
       if (type == element_type::UINT64) {
         return InvalidArgumentError(
-            "type_mismatch", absl::StrCat(where, ": integer is out of the 64-bit signed range"));
+            "type_mismatch",
+            absl::StrCat(where, ": integer is out of the 64-bit signed range"));
       }
       return Mismatch(where, c, value);
     case v1::COLUMN_TYPE_DOUBLE:
       if (type == element_type::INT64) {
-        out->set_double_value(static_cast<double>(value.get_int64().value_unsafe()));
+        out->set_double_value(
+            static_cast<double>(value.get_int64().value_unsafe()));
       } else if (type == element_type::UINT64) {
-        out->set_double_value(static_cast<double>(value.get_uint64().value_unsafe()));
+        out->set_double_value(
+            static_cast<double>(value.get_uint64().value_unsafe()));
       } else if (type == element_type::DOUBLE) {
         out->set_double_value(value.get_double().value_unsafe());
       } else {
@@ -127,8 +137,9 @@ absl::Status Convert(element value, const v1::Column& c, const std::string& wher
       auto micros = ParseIso8601(s);
       if (!micros) {
         return InvalidArgumentError(
-            "type_mismatch", absl::StrCat(where, ": expected an ISO-8601 timestamp, got \"",
-                                          Sv(s.substr(0, 64)), "\""));
+            "type_mismatch",
+            absl::StrCat(where, ": expected an ISO-8601 timestamp, got \"",
+                         Sv(s.substr(0, 64)), "\""));
       }
       out->set_timestamp_micros(*micros);
       return absl::OkStatus();
@@ -168,17 +179,20 @@ absl::Status ParseError(simdjson::error_code error) {
   switch (error) {
     case simdjson::DEPTH_ERROR:
       return InvalidArgumentError(
-          "malformed_json", absl::StrCat("JSON nests deeper than ", kMaxJsonDepth, " levels"));
+          "malformed_json",
+          absl::StrCat("JSON nests deeper than ", kMaxJsonDepth, " levels"));
     case simdjson::UTF8_ERROR:
       return InvalidArgumentError("malformed_json", "body is not valid UTF-8");
     case simdjson::NUMBER_ERROR:
-      return InvalidArgumentError("malformed_json",
-                                  "body has a number that does not fit a 64-bit value");
+      return InvalidArgumentError(
+          "malformed_json",
+          "body has a number that does not fit a 64-bit value");
     case simdjson::EMPTY:
       return InvalidArgumentError("malformed_json", "body is empty");
     default:
-      return InvalidArgumentError(
-          "malformed_json", absl::StrCat("body is not valid JSON: ", simdjson::error_message(error)));
+      return InvalidArgumentError("malformed_json",
+                                  absl::StrCat("body is not valid JSON: ",
+                                               simdjson::error_message(error)));
   }
 }
 
@@ -187,7 +201,8 @@ absl::Status ParseError(simdjson::error_code error) {
 // One Map() call: the records being built and the error context.
 class MapperRun {
  public:
-  MapperRun(const RecordMapper& mapper, bool patch) : m_(mapper), patch_(patch) {}
+  MapperRun(const RecordMapper& mapper, bool patch)
+      : m_(mapper), patch_(patch) {}
 
   absl::Status MapRecord(element value, size_t index, v1::Record* record) {
     index_ = index;
@@ -205,13 +220,15 @@ class MapperRun {
     std::string where = absl::StrCat("records[", index, "]");
     if (value.type() != element_type::OBJECT) {
       return InvalidArgumentError(
-          "invalid_body", absl::StrCat(where, ": expected a JSON object, got ", Describe(value.type())));
+          "invalid_body", absl::StrCat(where, ": expected a JSON object, got ",
+                                       Describe(value.type())));
     }
     const auto& root = m_.tables_[0];
     v1::Row* row = out_[0]->add_rows();
     std::vector<char> set(root.slots, 0);
     InitRow(root, row);
-    SLUICE_RETURN_IF_ERROR(WalkObject(value, root.fields, 0, row, &set, where, ""));
+    SLUICE_RETURN_IF_ERROR(
+        WalkObject(value, root.fields, 0, row, &set, where, ""));
     // The key must be present and not null.
     for (size_t k = 0; k < root.key_columns.size(); ++k) {
       int column = root.key_columns[k];
@@ -219,12 +236,14 @@ class MapperRun {
       if (!set[column] || v.has_null_value()) {
         return InvalidArgumentError(
             "missing_primary_key",
-            absl::StrCat(where, ": primary key field \"", m_.key_fields_[k], "\" is missing or null"));
+            absl::StrCat(where, ": primary key field \"", m_.key_fields_[k],
+                         "\" is missing or null"));
       }
       *record->add_key() = v;
     }
     if (root.extra_column >= 0 && !extra_.empty()) {
-      row->mutable_values(root.extra_column)->set_json_value(absl::StrCat("{", extra_, "}"));
+      row->mutable_values(root.extra_column)
+          ->set_json_value(absl::StrCat("{", extra_, "}"));
       set[root.extra_column] = 1;
     }
     // Child rows carry the root key.
@@ -246,10 +265,12 @@ class MapperRun {
         }
       }
       for (size_t t = 1; t < n; ++t) {
-        if (replaced_[t]) record->add_replaced_tables(m_.tables_[t].table->name());
+        if (replaced_[t])
+          record->add_replaced_tables(m_.tables_[t].table->name());
       }
     } else {
-      for (size_t t = 1; t < n; ++t) record->add_replaced_tables(m_.tables_[t].table->name());
+      for (size_t t = 1; t < n; ++t)
+        record->add_replaced_tables(m_.tables_[t].table->name());
     }
     // Drop tables without rows (the replaced list still names them).
     auto* tables = record->mutable_tables();
@@ -261,7 +282,8 @@ class MapperRun {
 
  private:
   void InitRow(const RecordMapper::CompiledTable& t, v1::Row* row) {
-    for (int c = 0; c < t.table->columns_size(); ++c) row->add_values()->set_null_value(true);
+    for (int c = 0; c < t.table->columns_size(); ++c)
+      row->add_values()->set_null_value(true);
   }
 
   void AddExtra(const std::string& path, element value) {
@@ -277,10 +299,12 @@ class MapperRun {
     for (int d : m_.tables_[t].descendants) replaced_[d] = true;
   }
 
-  absl::Status Claim(std::vector<char>* set, int slot, const std::string& where) {
+  absl::Status Claim(std::vector<char>* set, int slot,
+                     const std::string& where) {
     if ((*set)[slot]) {
-      return InvalidArgumentError("duplicate_key",
-                                  absl::StrCat(where, ": the key appears more than once"));
+      return InvalidArgumentError(
+          "duplicate_key",
+          absl::StrCat(where, ": the key appears more than once"));
     }
     (*set)[slot] = 1;
     return absl::OkStatus();
@@ -288,35 +312,41 @@ class MapperRun {
 
   // Maps the fields of `obj` under `node` into `row` of table `t`.
   // `where` is the error path; `extra_path` the path recorded in _extra.
-  absl::Status WalkObject(element obj, const RecordMapper::FieldNode& node, int t, v1::Row* row,
-                          std::vector<char>* set, const std::string& where,
+  absl::Status WalkObject(element obj, const RecordMapper::FieldNode& node,
+                          int t, v1::Row* row, std::vector<char>* set,
+                          const std::string& where,
                           const std::string& extra_path) {
     const auto& table = m_.tables_[t];
     for (auto field : simdjson::dom::object(obj)) {
       std::string field_where = absl::StrCat(where, ".", Sv(field.key));
       auto it = node.children.find(field.key);
       if (it == node.children.end()) {
-        AddExtra(extra_path.empty() ? std::string(field.key)
-                                    : absl::StrCat(extra_path, ".", Sv(field.key)),
+        AddExtra(extra_path.empty()
+                     ? std::string(field.key)
+                     : absl::StrCat(extra_path, ".", Sv(field.key)),
                  field.value);
         continue;
       }
       const RecordMapper::FieldNode& child = it->second;
       SLUICE_RETURN_IF_ERROR(Claim(set, child.slot, field_where));
-      std::string child_extra = extra_path.empty() ? std::string(field.key)
-                                                   : absl::StrCat(extra_path, ".", Sv(field.key));
+      std::string child_extra =
+          extra_path.empty() ? std::string(field.key)
+                             : absl::StrCat(extra_path, ".", Sv(field.key));
       if (child.column >= 0) {
-        SLUICE_RETURN_IF_ERROR(Convert(field.value, table.table->columns(child.column), field_where,
-                                       row->mutable_values(child.column)));
-      } else if (child.child_table >= 0) {
-        SLUICE_RETURN_IF_ERROR(MapArray(field.value, child.child_table, field_where, child_extra));
-      } else if (field.value.type() == element_type::OBJECT) {
         SLUICE_RETURN_IF_ERROR(
-            WalkObject(field.value, child, t, row, set, field_where, child_extra));
+            Convert(field.value, table.table->columns(child.column),
+                    field_where, row->mutable_values(child.column)));
+      } else if (child.child_table >= 0) {
+        SLUICE_RETURN_IF_ERROR(
+            MapArray(field.value, child.child_table, field_where, child_extra));
+      } else if (field.value.type() == element_type::OBJECT) {
+        SLUICE_RETURN_IF_ERROR(WalkObject(field.value, child, t, row, set,
+                                          field_where, child_extra));
       } else if (field.value.type() != element_type::NULL_VALUE) {
-        return InvalidArgumentError("type_mismatch",
-                                    absl::StrCat(field_where, ": expected an object, got ",
-                                                 Describe(field.value.type())));
+        return InvalidArgumentError(
+            "type_mismatch",
+            absl::StrCat(field_where, ": expected an object, got ",
+                         Describe(field.value.type())));
       }
     }
     return absl::OkStatus();
@@ -328,7 +358,8 @@ class MapperRun {
     if (value.type() == element_type::NULL_VALUE) return absl::OkStatus();
     if (value.type() != element_type::ARRAY) {
       return InvalidArgumentError(
-          "type_mismatch", absl::StrCat(where, ": expected an array, got ", Describe(value.type())));
+          "type_mismatch", absl::StrCat(where, ": expected an array, got ",
+                                        Describe(value.type())));
     }
     const auto& table = m_.tables_[t];
     int64_t position = 0;
@@ -340,21 +371,24 @@ class MapperRun {
       positions_.push_back(position);
       size_t first = positions_.size() - table.position_columns.size();
       for (size_t p = 0; p < table.position_columns.size(); ++p) {
-        row->mutable_values(table.position_columns[p])->set_int_value(positions_[first + p]);
+        row->mutable_values(table.position_columns[p])
+            ->set_int_value(positions_[first + p]);
       }
       absl::Status status;
       if (table.array_child >= 0) {
         status = MapArray(item, table.array_child, item_where, item_extra);
       } else if (table.value_column >= 0) {
-        status = Convert(item, table.table->columns(table.value_column), item_where,
-                         row->mutable_values(table.value_column));
+        status = Convert(item, table.table->columns(table.value_column),
+                         item_where, row->mutable_values(table.value_column));
       } else if (item.type() == element_type::OBJECT) {
         std::vector<char> set(table.slots, 0);
-        status = WalkObject(item, table.fields, t, row, &set, item_where, item_extra);
+        status = WalkObject(item, table.fields, t, row, &set, item_where,
+                            item_extra);
       } else if (item.type() != element_type::NULL_VALUE) {
         status = InvalidArgumentError(
             "type_mismatch",
-            absl::StrCat(item_where, ": expected an object, got ", Describe(item.type())));
+            absl::StrCat(item_where, ": expected an object, got ",
+                         Describe(item.type())));
       }
       positions_.pop_back();
       SLUICE_RETURN_IF_ERROR(status);
@@ -382,7 +416,8 @@ absl::StatusOr<std::shared_ptr<const RecordMapper>> RecordMapper::Create(
   std::shared_ptr<RecordMapper> m(new RecordMapper());
   m->structure_ = structure;
   m->root_path_ = SplitUserPath(structure.root_path());
-  m->key_fields_.assign(structure.primary_key().begin(), structure.primary_key().end());
+  m->key_fields_.assign(structure.primary_key().begin(),
+                        structure.primary_key().end());
   std::map<std::string, int> index_of;
   for (int t = 0; t < m->structure_.tables_size(); ++t) {
     index_of[m->structure_.tables(t).name()] = t;
@@ -448,14 +483,17 @@ absl::StatusOr<std::shared_ptr<const RecordMapper>> RecordMapper::Create(
     }
   }
   // Descendants for the root: all other tables.
-  for (size_t t = 1; t < m->tables_.size(); ++t) m->tables_[0].descendants.push_back(t);
+  for (size_t t = 1; t < m->tables_.size(); ++t)
+    m->tables_[0].descendants.push_back(t);
   return std::shared_ptr<const RecordMapper>(std::move(m));
 }
 
-absl::StatusOr<std::vector<v1::Record>> RecordMapper::Map(std::string_view body, bool patch) const {
+absl::StatusOr<std::vector<v1::Record>> RecordMapper::Map(std::string_view body,
+                                                          bool patch) const {
   simdjson::dom::parser& parser = ThreadParser();
   element doc;
-  if (auto error = parser.parse(body.data(), body.size(), true).get(doc); error) {
+  if (auto error = parser.parse(body.data(), body.size(), true).get(doc);
+      error) {
     return ParseError(error);
   }
   element at = doc;
@@ -463,9 +501,11 @@ absl::StatusOr<std::vector<v1::Record>> RecordMapper::Map(std::string_view body,
   for (const std::string& key : root_path_) {
     walked = walked.empty() ? key : absl::StrCat(walked, ".", key);
     element next;
-    if (at.type() != element_type::OBJECT || at.get_object().at_key(key).get(next)) {
+    if (at.type() != element_type::OBJECT ||
+        at.get_object().at_key(key).get(next)) {
       return InvalidArgumentError(
-          "invalid_body", absl::StrCat("root path \"", walked, "\" is not in the body"));
+          "invalid_body",
+          absl::StrCat("root path \"", walked, "\" is not in the body"));
     }
     at = next;
   }
@@ -475,8 +515,9 @@ absl::StatusOr<std::vector<v1::Record>> RecordMapper::Map(std::string_view body,
     simdjson::dom::array array(at);
     if (array.size() > kMaxRecordsPerRequest) {
       return InvalidArgumentError(
-          "too_many_records", absl::StrCat("a request holds at most ", kMaxRecordsPerRequest,
-                                           " records; this one has ", array.size()));
+          "too_many_records",
+          absl::StrCat("a request holds at most ", kMaxRecordsPerRequest,
+                       " records; this one has ", array.size()));
     }
     records.resize(array.size());
     size_t i = 0;
@@ -496,8 +537,9 @@ absl::StatusOr<std::vector<v1::Value>> RecordMapper::KeyFromText(
   const CompiledTable& root = tables_[0];
   if (values.size() != root.key_columns.size()) {
     return InvalidArgumentError(
-        "invalid_key", absl::StrCat("the primary key has ", root.key_columns.size(),
-                                    " fields; ", values.size(), " given"));
+        "invalid_key",
+        absl::StrCat("the primary key has ", root.key_columns.size(),
+                     " fields; ", values.size(), " given"));
   }
   std::vector<v1::Value> key(values.size());
   for (size_t k = 0; k < values.size(); ++k) {
@@ -509,7 +551,8 @@ absl::StatusOr<std::vector<v1::Value>> RecordMapper::KeyFromText(
         if (!absl::SimpleAtoi(text, &v)) {
           return InvalidArgumentError(
               "invalid_key",
-              absl::StrCat("primary key field \"", key_fields_[k], "\" must be an integer"));
+              absl::StrCat("primary key field \"", key_fields_[k],
+                           "\" must be an integer"));
         }
         key[k].set_int_value(v);
         break;
@@ -518,18 +561,21 @@ absl::StatusOr<std::vector<v1::Value>> RecordMapper::KeyFromText(
         auto micros = ParseIso8601(text);
         if (!micros) {
           return InvalidArgumentError(
-              "invalid_key", absl::StrCat("primary key field \"", key_fields_[k],
-                                          "\" must be an ISO-8601 timestamp"));
+              "invalid_key",
+              absl::StrCat("primary key field \"", key_fields_[k],
+                           "\" must be an ISO-8601 timestamp"));
         }
         key[k].set_timestamp_micros(*micros);
         break;
       }
       default:
-        if (Utf8Length(text) > c.max_length() || !simdjson::validate_utf8(text)) {
+        if (Utf8Length(text) > c.max_length() ||
+            !simdjson::validate_utf8(text)) {
           return InvalidArgumentError(
-              "invalid_key", absl::StrCat("primary key field \"", key_fields_[k],
-                                          "\" must be valid UTF-8 of at most ", c.max_length(),
-                                          " characters"));
+              "invalid_key",
+              absl::StrCat("primary key field \"", key_fields_[k],
+                           "\" must be valid UTF-8 of at most ", c.max_length(),
+                           " characters"));
         }
         key[k].set_string_value(text);
     }

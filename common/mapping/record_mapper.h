@@ -36,7 +36,8 @@ class RecordMapper {
   // child table is listed in replaced_tables; for `patch` only the root
   // columns present are set (TableRows.columns names them) and only child
   // tables whose array is present are replaced.
-  absl::StatusOr<std::vector<v1::Record>> Map(std::string_view body, bool patch) const;
+  absl::StatusOr<std::vector<v1::Record>> Map(std::string_view body,
+                                              bool patch) const;
 
   // The root key from its text form (a URL segment or query values), one
   // value per primary-key field in order, converted to the key's types.

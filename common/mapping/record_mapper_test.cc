@@ -8,9 +8,9 @@
 namespace sluice::mapping {
 namespace {
 
-std::shared_ptr<const RecordMapper> MapperFor(const std::string& sample,
-                                              std::vector<std::string> key,
-                                              const std::string& root_path = "") {
+std::shared_ptr<const RecordMapper> MapperFor(
+    const std::string& sample, std::vector<std::string> key,
+    const std::string& root_path = "") {
   v1::DataStructure s;
   s.set_base_name("t");
   s.set_root_path(root_path);
@@ -42,7 +42,8 @@ TEST(RecordMapperTest, MapsOneRecordWithChildren) {
   const v1::Row& root = r.tables(0).rows(0);
   EXPECT_EQ(root.values(0).int_value(), 5);
   EXPECT_EQ(root.values(1).string_value(), "Bob");
-  EXPECT_DOUBLE_EQ(root.values(2).double_value(), 2.0);  // int widened to DOUBLE
+  EXPECT_DOUBLE_EQ(root.values(2).double_value(),
+                   2.0);  // int widened to DOUBLE
   EXPECT_FALSE(root.values(3).bool_value());
   EXPECT_EQ(root.values(4).timestamp_micros(), 1714550400000000);  // 08:00Z
   EXPECT_EQ(root.values(5).string_value(), "Oslo");
@@ -57,12 +58,14 @@ TEST(RecordMapperTest, MapsOneRecordWithChildren) {
 
 TEST(RecordMapperTest, BatchesAndRootPath) {
   auto m = MapperFor(R"({"data":[{"uid":"a","v":1}]})", {"uid"}, "data");
-  auto records = m->Map(R"({"data":[{"uid":"a","v":1},{"uid":"b","v":2}]})", false);
+  auto records =
+      m->Map(R"({"data":[{"uid":"a","v":1},{"uid":"b","v":2}]})", false);
   ASSERT_TRUE(records.ok()) << records.status();
   EXPECT_EQ(records->size(), 2u);
   EXPECT_EQ((*records)[1].key(0).string_value(), "b");
   auto missing = m->Map(R"({"other":[]})", false);
-  EXPECT_NE(missing.status().message().find("root path \"data\""), std::string::npos);
+  EXPECT_NE(missing.status().message().find("root path \"data\""),
+            std::string::npos);
 }
 
 TEST(RecordMapperTest, ErrorsNameRecordIndexAndField) {
@@ -72,20 +75,29 @@ TEST(RecordMapperTest, ErrorsNameRecordIndexAndField) {
     std::string code;
     std::string fragment;
   } cases[] = {
-      {R"([{"id":1},{"id":2,"name":{"x":1}}])", "type_mismatch", "records[1].name: expected a string"},
-      {R"({"id":1,"score":"high"})", "type_mismatch", "records[0].score: expected a number, got a string"},
-      {R"({"id":1.5})", "type_mismatch", "records[0].id: expected an integer, got a number"},
-      {R"({"id":1,"at":"yesterday"})", "type_mismatch", "expected an ISO-8601 timestamp"},
-      {R"({"name":"x"})", "missing_primary_key", "records[0]: primary key field \"id\""},
+      {R"([{"id":1},{"id":2,"name":{"x":1}}])", "type_mismatch",
+       "records[1].name: expected a string"},
+      {R"({"id":1,"score":"high"})", "type_mismatch",
+       "records[0].score: expected a number, got a string"},
+      {R"({"id":1.5})", "type_mismatch",
+       "records[0].id: expected an integer, got a number"},
+      {R"({"id":1,"at":"yesterday"})", "type_mismatch",
+       "expected an ISO-8601 timestamp"},
+      {R"({"name":"x"})", "missing_primary_key",
+       "records[0]: primary key field \"id\""},
       {R"({"id":null})", "missing_primary_key", "\"id\""},
-      {R"({"id":1,"tags":"x"})", "type_mismatch", "records[0].tags: expected an array"},
-      {R"({"id":1,"items":[{"qty":"x"}]})", "type_mismatch", "records[0].items[0].qty"},
+      {R"({"id":1,"tags":"x"})", "type_mismatch",
+       "records[0].tags: expected an array"},
+      {R"({"id":1,"items":[{"qty":"x"}]})", "type_mismatch",
+       "records[0].items[0].qty"},
       {R"({"id":1,"id":2})", "duplicate_key", "records[0].id"},
-      {R"({"id":1,"name":")" + std::string(300, 'x') + R"("})", "value_too_long", "limit of 255"},
+      {R"({"id":1,"name":")" + std::string(300, 'x') + R"("})",
+       "value_too_long", "limit of 255"},
       {R"({"id":99999999999999999999})", "malformed_json", "does not fit"},
       {"{\"id\":1,", "malformed_json", "not valid JSON"},
       {"\"\xff\"", "malformed_json", "UTF-8"},
-      {std::string(2000, '[') + std::string(2000, ']'), "malformed_json", "deeper than 64"},
+      {std::string(2000, '[') + std::string(2000, ']'), "malformed_json",
+       "deeper than 64"},
       {"[1]", "invalid_body", "records[0]: expected a JSON object"},
       {"", "malformed_json", ""},
   };
@@ -93,8 +105,10 @@ TEST(RecordMapperTest, ErrorsNameRecordIndexAndField) {
     auto r = m->Map(c.body, false);
     ASSERT_FALSE(r.ok()) << c.body;
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_EQ(ErrorCodeOf(r.status()), c.code) << c.body.substr(0, 80) << " → " << r.status();
-    EXPECT_NE(r.status().message().find(c.fragment), std::string::npos) << r.status();
+    EXPECT_EQ(ErrorCodeOf(r.status()), c.code)
+        << c.body.substr(0, 80) << " → " << r.status();
+    EXPECT_NE(r.status().message().find(c.fragment), std::string::npos)
+        << r.status();
   }
 }
 
@@ -102,7 +116,8 @@ TEST(RecordMapperTest, WideningIntoTextKeepsJsonForm) {
   auto m = MapperFor(R"({"id":1,"note":null})", {"id"});
   auto r = m->Map(R"({"id":1,"note":{"a":[1,true]}})", false);
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ((*r)[0].tables(0).rows(0).values(1).string_value(), R"({"a":[1,true]})");
+  EXPECT_EQ((*r)[0].tables(0).rows(0).values(1).string_value(),
+            R"({"a":[1,true]})");
 }
 
 TEST(RecordMapperTest, PatchCarriesOnlyPresentColumns) {
@@ -120,7 +135,8 @@ TEST(RecordMapperTest, PatchCarriesOnlyPresentColumns) {
 TEST(RecordMapperTest, TooManyRecords) {
   auto m = MapperFor(R"({"id":1})", {"id"});
   std::string body = "[";
-  for (size_t i = 0; i <= kMaxRecordsPerRequest; ++i) body += (i ? ",{\"id\":" : "{\"id\":") + std::to_string(i) + "}";
+  for (size_t i = 0; i <= kMaxRecordsPerRequest; ++i)
+    body += (i ? ",{\"id\":" : "{\"id\":") + std::to_string(i) + "}";
   body += "]";
   auto r = m->Map(body, false);
   EXPECT_EQ(ErrorCodeOf(r.status()), "too_many_records");

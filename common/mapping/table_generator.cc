@@ -32,7 +32,17 @@ absl::Status BadSample(absl::string_view message) {
 // What the sample tells about one JSON position, merged over every value
 // seen there (all elements of arrays).
 struct Shape {
-  enum Kind { kNull, kBool, kInt, kDouble, kString, kTimestamp, kObject, kArray, kMixed };
+  enum Kind {
+    kNull,
+    kBool,
+    kInt,
+    kDouble,
+    kString,
+    kTimestamp,
+    kObject,
+    kArray,
+    kMixed
+  };
   Kind kind = kNull;
   size_t max_length = 0;
   std::vector<std::pair<std::string, std::unique_ptr<Shape>>> fields;
@@ -50,7 +60,8 @@ struct Shape {
 Shape::Kind MergeKinds(Shape::Kind a, Shape::Kind b) {
   if (a == Shape::kNull) return b;
   if (b == Shape::kNull || a == b) return a;
-  if ((a == Shape::kInt && b == Shape::kDouble) || (a == Shape::kDouble && b == Shape::kInt)) {
+  if ((a == Shape::kInt && b == Shape::kDouble) ||
+      (a == Shape::kDouble && b == Shape::kInt)) {
     return Shape::kDouble;
   }
   if ((a == Shape::kString && b == Shape::kTimestamp) ||
@@ -66,10 +77,11 @@ size_t Utf8Length(std::string_view s) {
   return n;
 }
 
-absl::Status Merge(Shape* shape, element value, int depth, const std::string& where) {
+absl::Status Merge(Shape* shape, element value, int depth,
+                   const std::string& where) {
   if (depth > kMaxSampleDepth) {
-    return BadSample(absl::StrCat("sample nests deeper than ", kMaxSampleDepth, " levels at ",
-                                  where));
+    return BadSample(absl::StrCat("sample nests deeper than ", kMaxSampleDepth,
+                                  " levels at ", where));
   }
   Shape::Kind kind = Shape::kNull;
   switch (value.type()) {
@@ -178,23 +190,28 @@ class Generator {
     for (const std::string& key : structure_->primary_key()) {
       const Shape* shape = FindField(record, SplitUserPath(key));
       if (shape == nullptr) {
-        return BadSample(absl::StrCat("primaryKey: field \"", key, "\" is not in the sample"));
+        return BadSample(absl::StrCat("primaryKey: field \"", key,
+                                      "\" is not in the sample"));
       }
       if (shape->kind != Shape::kInt && shape->kind != Shape::kString &&
           shape->kind != Shape::kTimestamp) {
-        return BadSample(absl::StrCat("primaryKey: field \"", key,
-                                      "\" must hold an integer or a string in the sample"));
+        return BadSample(
+            absl::StrCat("primaryKey: field \"", key,
+                         "\" must hold an integer or a string in the sample"));
       }
       string_keys += shape->kind == Shape::kString;
     }
     // InnoDB keys are at most 3072 bytes; utf8mb4 takes up to 4 per character.
-    int key_length = string_keys == 0 ? kVarcharLength
-                                      : std::min(kVarcharLength, 700 / string_keys);
+    int key_length = string_keys == 0
+                         ? kVarcharLength
+                         : std::min(kVarcharLength, 700 / string_keys);
     for (const std::string& key : structure_->primary_key()) {
       std::vector<std::string> parts = SplitUserPath(key);
       const Shape* shape = FindField(record, parts);
-      Column c = MakeColumn(columns.Take(absl::StrJoin(parts, "_")), JoinPath(parts), *shape);
-      if (c.type() == v1::COLUMN_TYPE_VARCHAR || c.type() == v1::COLUMN_TYPE_TEXT) {
+      Column c = MakeColumn(columns.Take(absl::StrJoin(parts, "_")),
+                            JoinPath(parts), *shape);
+      if (c.type() == v1::COLUMN_TYPE_VARCHAR ||
+          c.type() == v1::COLUMN_TYPE_TEXT) {
         c.set_type(v1::COLUMN_TYPE_VARCHAR);
         c.set_max_length(key_length);
       }
@@ -207,12 +224,14 @@ class Generator {
     SLUICE_RETURN_IF_ERROR(AddFields(0, &columns, record, "", "", /*depth=*/0));
     *tables_[0].add_columns() =
         SystemColumn("_extra", v1::COLUMN_TYPE_JSON, v1::COLUMN_SOURCE_EXTRA);
-    *tables_[0].add_columns() = SystemColumn("lastModified", v1::COLUMN_TYPE_DATETIME,
-                                             v1::COLUMN_SOURCE_LAST_MODIFIED);
+    *tables_[0].add_columns() =
+        SystemColumn("lastModified", v1::COLUMN_TYPE_DATETIME,
+                     v1::COLUMN_SOURCE_LAST_MODIFIED);
     for (const Table& t : tables_) {
       if (t.columns_size() > kMaxColumnsPerTable) {
-        return BadSample(absl::StrCat("sample gives table \"", t.name(), "\" ", t.columns_size(),
-                                      " columns; at most ", kMaxColumnsPerTable, " are allowed"));
+        return BadSample(absl::StrCat("sample gives table \"", t.name(), "\" ",
+                                      t.columns_size(), " columns; at most ",
+                                      kMaxColumnsPerTable, " are allowed"));
       }
     }
     structure_->clear_tables();
@@ -221,7 +240,8 @@ class Generator {
   }
 
  private:
-  static const Shape* FindField(const Shape& record, const std::vector<std::string>& parts) {
+  static const Shape* FindField(const Shape& record,
+                                const std::vector<std::string>& parts) {
     const Shape* shape = &record;
     for (const std::string& part : parts) {
       if (shape->kind != Shape::kObject) return nullptr;
@@ -246,17 +266,21 @@ class Generator {
   // Adds the fields of object `shape` (at `path`, column prefix `prefix`) to
   // table `t`.
   absl::Status AddFields(size_t t, UniqueNames* columns, const Shape& shape,
-                         const std::string& path, const std::string& prefix, int depth) {
+                         const std::string& path, const std::string& prefix,
+                         int depth) {
     for (const auto& [key, field] : shape.fields) {
       std::string field_path = AppendPath(path, key);
       std::string name = prefix.empty() ? key : absl::StrCat(prefix, "_", key);
       if (IsKeyPath(t, field_path)) continue;
       if (field->kind == Shape::kObject && !field->fields.empty()) {
-        SLUICE_RETURN_IF_ERROR(AddFields(t, columns, *field, field_path, name, depth + 1));
+        SLUICE_RETURN_IF_ERROR(
+            AddFields(t, columns, *field, field_path, name, depth + 1));
       } else if (field->kind == Shape::kArray) {
-        SLUICE_RETURN_IF_ERROR(AddChildTable(t, field_path, name, *field->items, depth + 1));
+        SLUICE_RETURN_IF_ERROR(
+            AddChildTable(t, field_path, name, *field->items, depth + 1));
       } else {
-        *tables_[t].add_columns() = MakeColumn(columns->Take(name), field_path, *field);
+        *tables_[t].add_columns() =
+            MakeColumn(columns->Take(name), field_path, *field);
       }
     }
     return absl::OkStatus();
@@ -264,15 +288,18 @@ class Generator {
 
   // Adds a child table of table `parent` for an array at `path` (relative to
   // the parent's element) whose items look like `items`.
-  absl::Status AddChildTable(size_t parent, const std::string& path, const std::string& field_name,
-                             const Shape& items, int depth) {
+  absl::Status AddChildTable(size_t parent, const std::string& path,
+                             const std::string& field_name, const Shape& items,
+                             int depth) {
     if (static_cast<int>(tables_.size()) >= kMaxTables) {
-      return BadSample(absl::StrCat("sample gives more than ", kMaxTables, " tables"));
+      return BadSample(
+          absl::StrCat("sample gives more than ", kMaxTables, " tables"));
     }
     Table child;
     child.set_parent(tables_[parent].name());
     child.set_json_path(path);
-    child.set_name(table_names_.Take(absl::StrCat(tables_[parent].name(), "_", field_name)));
+    child.set_name(table_names_.Take(
+        absl::StrCat(tables_[parent].name(), "_", field_name)));
     UniqueNames columns;
     columns.Reserve("lastModified");
     for (const Column& key : root_keys_) {
@@ -284,8 +311,9 @@ class Generator {
     int parent_depth = depth_of_.count(parent) ? depth_of_[parent] : 0;
     int my_depth = parent_depth + 1;
     for (int i = 1; i <= my_depth; ++i) {
-      Column c = SystemColumn(i == my_depth ? "_position" : absl::StrCat("_position_", i),
-                              v1::COLUMN_TYPE_BIGINT, v1::COLUMN_SOURCE_POSITION);
+      Column c = SystemColumn(
+          i == my_depth ? "_position" : absl::StrCat("_position_", i),
+          v1::COLUMN_TYPE_BIGINT, v1::COLUMN_SOURCE_POSITION);
       c.set_primary_key(true);
       columns.Reserve(c.name());
       *child.add_columns() = c;
@@ -296,13 +324,16 @@ class Generator {
     if (items.kind == Shape::kObject && !items.fields.empty()) {
       SLUICE_RETURN_IF_ERROR(AddFields(index, &columns, items, "", "", depth));
     } else if (items.kind == Shape::kArray) {
-      SLUICE_RETURN_IF_ERROR(AddChildTable(index, "", "value", *items.items, depth + 1));
+      SLUICE_RETURN_IF_ERROR(
+          AddChildTable(index, "", "value", *items.items, depth + 1));
     } else {
       tables_[index].set_scalar_items(true);
-      *tables_[index].add_columns() = MakeColumn(columns.Take("value"), "", items);
+      *tables_[index].add_columns() =
+          MakeColumn(columns.Take("value"), "", items);
     }
-    *tables_[index].add_columns() = SystemColumn("lastModified", v1::COLUMN_TYPE_DATETIME,
-                                                 v1::COLUMN_SOURCE_LAST_MODIFIED);
+    *tables_[index].add_columns() =
+        SystemColumn("lastModified", v1::COLUMN_TYPE_DATETIME,
+                     v1::COLUMN_SOURCE_LAST_MODIFIED);
     return absl::OkStatus();
   }
 
@@ -318,21 +349,25 @@ class Generator {
 
 absl::Status GenerateTables(v1::DataStructure* structure) {
   simdjson::dom::parser parser;
-  if (parser.allocate(structure->sample_json().size() + 64, 256) != simdjson::SUCCESS) {
+  if (parser.allocate(structure->sample_json().size() + 64, 256) !=
+      simdjson::SUCCESS) {
     return BadSample("sample too large");
   }
   simdjson::padded_string padded(structure->sample_json());
   element doc;
   if (auto error = parser.parse(padded).get(doc); error) {
-    return BadSample(absl::StrCat("sample is not valid JSON: ", simdjson::error_message(error)));
+    return BadSample(absl::StrCat("sample is not valid JSON: ",
+                                  simdjson::error_message(error)));
   }
   element at = doc;
   std::string walked;
   for (const std::string& part : SplitUserPath(structure->root_path())) {
     walked = walked.empty() ? part : absl::StrCat(walked, ".", part);
     element next;
-    if (at.type() != element_type::OBJECT || at.get_object().at_key(part).get(next)) {
-      return BadSample(absl::StrCat("rootPath: \"", walked, "\" is not in the sample"));
+    if (at.type() != element_type::OBJECT ||
+        at.get_object().at_key(part).get(next)) {
+      return BadSample(
+          absl::StrCat("rootPath: \"", walked, "\" is not in the sample"));
     }
     at = next;
   }
@@ -340,7 +375,8 @@ absl::Status GenerateTables(v1::DataStructure* structure) {
   if (at.type() == element_type::ARRAY) {
     for (element item : simdjson::dom::array(at)) {
       if (item.type() != element_type::OBJECT) {
-        return BadSample("sample: the records at the root path must be JSON objects");
+        return BadSample(
+            "sample: the records at the root path must be JSON objects");
       }
       SLUICE_RETURN_IF_ERROR(Merge(&record, item, 0, ""));
     }
@@ -348,7 +384,8 @@ absl::Status GenerateTables(v1::DataStructure* structure) {
     SLUICE_RETURN_IF_ERROR(Merge(&record, at, 0, ""));
   }
   if (record.kind != Shape::kObject) {
-    return BadSample("sample: the root path must hold a JSON object or an array of objects");
+    return BadSample(
+        "sample: the root path must hold a JSON object or an array of objects");
   }
   return Generator(structure).Run(record);
 }
@@ -376,21 +413,24 @@ std::string RenderCreateTable(const Table& table) {
   std::vector<std::string> lines;
   std::vector<std::string> keys;
   for (const Column& c : table.columns()) {
-    bool not_null = c.primary_key() || c.source() == v1::COLUMN_SOURCE_ROOT_KEY ||
+    bool not_null = c.primary_key() ||
+                    c.source() == v1::COLUMN_SOURCE_ROOT_KEY ||
                     c.source() == v1::COLUMN_SOURCE_LAST_MODIFIED;
-    lines.push_back(
-        absl::StrCat("  ", QuoteIdentifier(c.name()), " ", SqlType(c), not_null ? " NOT NULL" : " NULL"));
+    lines.push_back(absl::StrCat("  ", QuoteIdentifier(c.name()), " ",
+                                 SqlType(c), not_null ? " NOT NULL" : " NULL"));
     if (c.primary_key() || c.source() == v1::COLUMN_SOURCE_ROOT_KEY) {
       keys.push_back(QuoteIdentifier(c.name()));
     }
   }
-  lines.push_back(absl::StrCat("  PRIMARY KEY (", absl::StrJoin(keys, ", "), ")"));
+  lines.push_back(
+      absl::StrCat("  PRIMARY KEY (", absl::StrJoin(keys, ", "), ")"));
   if (table.parent().empty()) {
     lines.push_back("  KEY `lastModified` (`lastModified`)");
   }
   return absl::StrCat("CREATE TABLE ", QuoteIdentifier(table.name()), " (\n",
                       absl::StrJoin(lines, ",\n"),
-                      "\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin ROW_FORMAT=DYNAMIC");
+                      "\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 "
+                      "COLLATE=utf8mb4_bin ROW_FORMAT=DYNAMIC");
 }
 
 }  // namespace sluice::mapping

@@ -7,7 +7,8 @@
 namespace sluice::mapping {
 namespace {
 
-v1::DataStructure Structure(const std::string& sample, std::vector<std::string> key,
+v1::DataStructure Structure(const std::string& sample,
+                            std::vector<std::string> key,
                             const std::string& root_path = "") {
   v1::DataStructure s;
   s.set_base_name("orders");
@@ -19,7 +20,8 @@ v1::DataStructure Structure(const std::string& sample, std::vector<std::string> 
 
 std::string Describe(const v1::Table& t) {
   std::string out = t.name() + "(";
-  for (const auto& c : t.columns()) out += c.name() + ":" + SqlType(c) + (c.primary_key() ? "*" : "") + " ";
+  for (const auto& c : t.columns())
+    out += c.name() + ":" + SqlType(c) + (c.primary_key() ? "*" : "") + " ";
   return out + ")";
 }
 
@@ -30,7 +32,8 @@ TEST(TableGeneratorTest, FlatScalarsGetTypes) {
   ASSERT_TRUE(GenerateTables(&s).ok());
   ASSERT_EQ(s.tables_size(), 1);
   EXPECT_EQ(Describe(s.tables(0)),
-            "orders(id:BIGINT* name:VARCHAR(255) paid:BOOLEAN total:DOUBLE at:DATETIME(6) "
+            "orders(id:BIGINT* name:VARCHAR(255) paid:BOOLEAN total:DOUBLE "
+            "at:DATETIME(6) "
             "note:TEXT _extra:JSON lastModified:DATETIME(6) )");
 }
 
@@ -42,28 +45,33 @@ TEST(TableGeneratorTest, NestedObjectsFlattenAndArraysBecomeChildTables) {
   ASSERT_TRUE(GenerateTables(&s).ok()) << GenerateTables(&s);
   ASSERT_EQ(s.tables_size(), 4);
   EXPECT_EQ(Describe(s.tables(0)),
-            "orders(id:VARCHAR(255)* address_city:VARCHAR(255) address_geo_lat:DOUBLE "
+            "orders(id:VARCHAR(255)* address_city:VARCHAR(255) "
+            "address_geo_lat:DOUBLE "
             "_extra:JSON lastModified:DATETIME(6) )");
   EXPECT_EQ(Describe(s.tables(1)),
             "orders_tags(id:VARCHAR(255)* _position:BIGINT* value:VARCHAR(255) "
             "lastModified:DATETIME(6) )");
   EXPECT_EQ(Describe(s.tables(2)),
-            "orders_items(id:VARCHAR(255)* _position:BIGINT* sku:VARCHAR(255) qty:BIGINT "
+            "orders_items(id:VARCHAR(255)* _position:BIGINT* sku:VARCHAR(255) "
+            "qty:BIGINT "
             "lastModified:DATETIME(6) )");
   EXPECT_EQ(Describe(s.tables(3)),
-            "orders_items_parts(id:VARCHAR(255)* _position_1:BIGINT* _position:BIGINT* n:BIGINT "
+            "orders_items_parts(id:VARCHAR(255)* _position_1:BIGINT* "
+            "_position:BIGINT* n:BIGINT "
             "lastModified:DATETIME(6) )");
   EXPECT_EQ(s.tables(3).parent(), "orders_items");
 }
 
 TEST(TableGeneratorTest, LongStringsBecomeText) {
-  auto s = Structure(R"({"id":1,"body":")" + std::string(300, 'x') + R"("})", {"id"});
+  auto s = Structure(R"({"id":1,"body":")" + std::string(300, 'x') + R"("})",
+                     {"id"});
   ASSERT_TRUE(GenerateTables(&s).ok());
   EXPECT_EQ(SqlType(s.tables(0).columns(1)), "TEXT");
 }
 
 TEST(TableGeneratorTest, RootPathArrayMergesAllElements) {
-  auto s = Structure(R"({"data":{"items":[{"id":1},{"id":2,"extra":"z"}]}})", {"id"}, "data.items");
+  auto s = Structure(R"({"data":{"items":[{"id":1},{"id":2,"extra":"z"}]}})",
+                     {"id"}, "data.items");
   ASSERT_TRUE(GenerateTables(&s).ok());
   EXPECT_EQ(s.tables(0).columns(1).name(), "extra");
 }
@@ -73,11 +81,13 @@ TEST(TableGeneratorTest, CompositeKeys) {
   ASSERT_TRUE(GenerateTables(&s).ok());
   EXPECT_TRUE(s.tables(0).columns(0).primary_key());
   EXPECT_TRUE(s.tables(0).columns(1).primary_key());
-  EXPECT_NE(RenderCreateTable(s.tables(0)).find("PRIMARY KEY (`site`, `test`)"), std::string::npos);
+  EXPECT_NE(RenderCreateTable(s.tables(0)).find("PRIMARY KEY (`site`, `test`)"),
+            std::string::npos);
 }
 
 TEST(TableGeneratorTest, HostileFieldNamesAreSanitizedAndQuoted) {
-  auto s = Structure(R"({"id":1,"a`b; DROP TABLE x":1,"A`B; drop table x":2})", {"id"});
+  auto s = Structure(R"({"id":1,"a`b; DROP TABLE x":1,"A`B; drop table x":2})",
+                     {"id"});
   ASSERT_TRUE(GenerateTables(&s).ok());
   EXPECT_EQ(s.tables(0).columns(1).name(), "a_b__DROP_TABLE_x");
   EXPECT_EQ(s.tables(0).columns(2).name(), "A_B__drop_table_x_2");

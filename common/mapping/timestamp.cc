@@ -31,7 +31,8 @@ void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
 bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 unsigned DaysInMonth(int64_t y, unsigned m) {
-  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30,
+                                       31, 31, 30, 31, 30, 31};
   return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
 }
 
@@ -66,15 +67,16 @@ class Cursor {
   size_t pos_ = 0;
 };
 
-std::optional<int64_t> ToMicros(int year, int month, int day, int hour, int minute, int second,
-                                int64_t micros) {
+std::optional<int64_t> ToMicros(int year, int month, int day, int hour,
+                                int minute, int second, int64_t micros) {
   if (year < 1000 || month < 1 || month > 12 || day < 1 ||
-      day > static_cast<int>(DaysInMonth(year, month)) || hour > 23 || minute > 59 ||
-      second > 59) {
+      day > static_cast<int>(DaysInMonth(year, month)) || hour > 23 ||
+      minute > 59 || second > 59) {
     return std::nullopt;
   }
   int64_t days = DaysFromCivil(year, month, day);
-  return ((days * 86400 + hour * 3600 + minute * 60 + second) * 1000000) + micros;
+  return ((days * 86400 + hour * 3600 + minute * 60 + second) * 1000000) +
+         micros;
 }
 
 }  // namespace
@@ -82,12 +84,13 @@ std::optional<int64_t> ToMicros(int year, int month, int day, int hour, int minu
 std::optional<int64_t> ParseIso8601(std::string_view text) {
   Cursor c(text);
   int year, month, day, hour, minute, second = 0;
-  if (!c.Digits(4, &year) || !c.Eat('-') || !c.Digits(2, &month) || !c.Eat('-') ||
-      !c.Digits(2, &day)) {
+  if (!c.Digits(4, &year) || !c.Eat('-') || !c.Digits(2, &month) ||
+      !c.Eat('-') || !c.Digits(2, &day)) {
     return std::nullopt;
   }
   if (!c.Eat('T') && !c.Eat('t') && !c.Eat(' ')) return std::nullopt;
-  if (!c.Digits(2, &hour) || !c.Eat(':') || !c.Digits(2, &minute)) return std::nullopt;
+  if (!c.Digits(2, &hour) || !c.Eat(':') || !c.Digits(2, &minute))
+    return std::nullopt;
   int64_t micros = 0;
   if (c.Eat(':')) {
     if (!c.Digits(2, &second)) return std::nullopt;
@@ -123,16 +126,18 @@ std::optional<int64_t> ParseIso8601(std::string_view text) {
   if (!local) return std::nullopt;
   int64_t utc = *local - offset_seconds * 1000000;
   // The UTC instant must still be a DATETIME MySQL stores.
-  if (utc < *ToMicros(1000, 1, 1, 0, 0, 0, 0) || utc > *ToMicros(9999, 12, 31, 23, 59, 59, 999999)) {
+  if (utc < *ToMicros(1000, 1, 1, 0, 0, 0, 0) ||
+      utc > *ToMicros(9999, 12, 31, 23, 59, 59, 999999)) {
     return std::nullopt;
   }
   return utc;
 }
 
 namespace {
-void Split(int64_t micros, int64_t* y, unsigned* mo, unsigned* d, int* h, int* mi, int* s,
-           int* us) {
-  int64_t secs = micros >= 0 ? micros / 1000000 : -((-micros + 999999) / 1000000);
+void Split(int64_t micros, int64_t* y, unsigned* mo, unsigned* d, int* h,
+           int* mi, int* s, int* us) {
+  int64_t secs =
+      micros >= 0 ? micros / 1000000 : -((-micros + 999999) / 1000000);
   *us = static_cast<int>(micros - secs * 1000000);
   int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
   int64_t rem = secs - days * 86400;

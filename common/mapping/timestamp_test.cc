@@ -27,9 +27,10 @@ TEST(TimestampTest, FractionsKeepMicroseconds) {
 }
 
 TEST(TimestampTest, RejectsWhatIsNotATimestamp) {
-  for (const char* bad : {"", "2024", "2024-02-30T00:00:00", "2023-02-29T00:00:00",
-                          "2024-13-01T00:00:00", "2024-01-01T24:00:00", "2024-01-01T00:00:00X",
-                          "hello world", "0999-01-01T00:00:00", "2024-01-01T00:00:00.Z"}) {
+  for (const char* bad :
+       {"", "2024", "2024-02-30T00:00:00", "2023-02-29T00:00:00",
+        "2024-13-01T00:00:00", "2024-01-01T24:00:00", "2024-01-01T00:00:00X",
+        "hello world", "0999-01-01T00:00:00", "2024-01-01T00:00:00.Z"}) {
     EXPECT_FALSE(ParseIso8601(bad)) << bad;
   }
   EXPECT_TRUE(ParseIso8601("2024-02-29T00:00:00"));

@@ -16,7 +16,8 @@ namespace sluice {
 namespace {
 
 sql::mysql::MySQL_Driver* Driver() {
-  static sql::mysql::MySQL_Driver* driver = sql::mysql::get_mysql_driver_instance();
+  static sql::mysql::MySQL_Driver* driver =
+      sql::mysql::get_mysql_driver_instance();
   return driver;
 }
 
@@ -53,7 +54,8 @@ absl::Status StatusFromSqlException(const sql::SQLException& e) {
   int code = e.getErrorCode();
   std::string message = absl::StrCat("mysql error ", code, ": ", e.what());
   if (IsConnectionError(code) || code == 0) {
-    return absl::UnavailableError(absl::StrCat("database unavailable (mysql error ", code, ")"));
+    return absl::UnavailableError(
+        absl::StrCat("database unavailable (mysql error ", code, ")"));
   }
   switch (code) {
     case 1213:  // ER_LOCK_DEADLOCK
@@ -91,7 +93,8 @@ MySqlPool::~MySqlPool() = default;
 std::unique_ptr<sql::Connection> MySqlPool::Connect(bool with_schema) {
   EnsureThreadInit();
   sql::ConnectOptionsMap opts;
-  opts["hostName"] = sql::SQLString(absl::StrCat("tcp://", options_.host, ":", options_.port));
+  opts["hostName"] =
+      sql::SQLString(absl::StrCat("tcp://", options_.host, ":", options_.port));
   opts["userName"] = sql::SQLString(options_.user);
   opts["password"] = sql::SQLString(options_.password);
   opts["OPT_CONNECT_TIMEOUT"] = options_.connect_timeout_seconds;
@@ -104,7 +107,8 @@ std::unique_ptr<sql::Connection> MySqlPool::Connect(bool with_schema) {
   std::unique_ptr<sql::Connection> con(Driver()->connect(opts));
   std::unique_ptr<sql::Statement> st(con->createStatement());
   st->execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
-  st->execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'");
+  st->execute(
+      "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'");
   st->execute("SET SESSION time_zone = '+00:00'");
   return con;
 }
@@ -113,7 +117,8 @@ absl::Status MySqlPool::EnsureDatabase() {
   try {
     auto con = Connect(/*with_schema=*/false);
     std::unique_ptr<sql::Statement> st(con->createStatement());
-    st->execute(absl::StrCat("CREATE DATABASE IF NOT EXISTS ", QuoteIdentifier(options_.database),
+    st->execute(absl::StrCat("CREATE DATABASE IF NOT EXISTS ",
+                             QuoteIdentifier(options_.database),
                              " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"));
     return absl::OkStatus();
   } catch (const sql::SQLException& e) {
@@ -128,7 +133,9 @@ absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn) {
     std::unique_ptr<sql::Connection> con;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      released_.wait(lock, [&] { return !idle_.empty() || open_ < options_.max_connections; });
+      released_.wait(lock, [&] {
+        return !idle_.empty() || open_ < options_.max_connections;
+      });
       if (!idle_.empty()) {
         con = std::move(idle_.back());
         idle_.pop_back();
@@ -152,7 +159,8 @@ absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn) {
       }
     } catch (const sql::SQLException& e) {
       status = StatusFromSqlException(e);
-      if (IsConnectionError(e.getErrorCode()) || e.getErrorCode() == 0 || !con) {
+      if (IsConnectionError(e.getErrorCode()) || e.getErrorCode() == 0 ||
+          !con) {
         keep = false;
         lost = true;
       } else if (transaction) {
@@ -163,7 +171,8 @@ absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn) {
         }
       }
     } catch (const std::exception& e) {
-      status = absl::InternalError(absl::StrCat("database client error: ", e.what()));
+      status = absl::InternalError(
+          absl::StrCat("database client error: ", e.what()));
       keep = false;
     }
     std::vector<std::unique_ptr<sql::Connection>> stale;
@@ -187,13 +196,16 @@ absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn) {
     // A pooled connection found dead is retried once on a fresh one: the
     // transaction did not commit, and the server may well be back.
     if (lost && reused && attempt == 1) continue;
-    if (status.code() != absl::StatusCode::kAborted || attempt == kMaxAttempts) break;
+    if (status.code() != absl::StatusCode::kAborted || attempt == kMaxAttempts)
+      break;
     std::this_thread::sleep_for(std::chrono::milliseconds(2 << attempt));
   }
   return status;
 }
 
-absl::Status MySqlPool::Transaction(const Fn& fn) { return WithConnection(true, fn); }
+absl::Status MySqlPool::Transaction(const Fn& fn) {
+  return WithConnection(true, fn);
+}
 
 absl::Status MySqlPool::Run(const Fn& fn) { return WithConnection(false, fn); }
 
@@ -205,13 +217,14 @@ absl::Status MySqlPool::Ping() {
   });
 }
 
-absl::Status MySqlPool::Migrate(std::string_view component,
-                                const std::vector<std::vector<std::string>>& versions) {
+absl::Status MySqlPool::Migrate(
+    std::string_view component,
+    const std::vector<std::vector<std::string>>& versions) {
   std::string name(component);
   return Run([&](sql::Connection& con) -> absl::Status {
     std::unique_ptr<sql::Statement> st(con.createStatement());
-    std::unique_ptr<sql::ResultSet> lock(
-        st->executeQuery("SELECT GET_LOCK(CONCAT('sluice_migrate_', DATABASE()), 30)"));
+    std::unique_ptr<sql::ResultSet> lock(st->executeQuery(
+        "SELECT GET_LOCK(CONCAT('sluice_migrate_', DATABASE()), 30)"));
     if (!lock->next() || lock->getInt(1) != 1) {
       return absl::UnavailableError("could not take the migration lock");
     }
@@ -222,8 +235,8 @@ absl::Status MySqlPool::Migrate(std::string_view component,
         " applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))");
     int current = 0;
     {
-      std::unique_ptr<sql::PreparedStatement> q(
-          con.prepareStatement("SELECT version FROM schema_migrations WHERE component = ?"));
+      std::unique_ptr<sql::PreparedStatement> q(con.prepareStatement(
+          "SELECT version FROM schema_migrations WHERE component = ?"));
       q->setString(1, name);
       std::unique_ptr<sql::ResultSet> rs(q->executeQuery());
       if (rs->next()) current = rs->getInt(1);
@@ -232,13 +245,14 @@ absl::Status MySqlPool::Migrate(std::string_view component,
       for (const std::string& statement : versions[v]) st->execute(statement);
       std::unique_ptr<sql::PreparedStatement> up(con.prepareStatement(
           "INSERT INTO schema_migrations (component, version) VALUES (?, ?) "
-          "ON DUPLICATE KEY UPDATE version = VALUES(version), applied_at = CURRENT_TIMESTAMP(6)"));
+          "ON DUPLICATE KEY UPDATE version = VALUES(version), applied_at = "
+          "CURRENT_TIMESTAMP(6)"));
       up->setString(1, name);
       up->setInt(2, static_cast<int>(v + 1));
       up->executeUpdate();
     }
-    std::unique_ptr<sql::ResultSet> unlock(
-        st->executeQuery("SELECT RELEASE_LOCK(CONCAT('sluice_migrate_', DATABASE()))"));
+    std::unique_ptr<sql::ResultSet> unlock(st->executeQuery(
+        "SELECT RELEASE_LOCK(CONCAT('sluice_migrate_', DATABASE()))"));
     return absl::OkStatus();
   });
 }

@@ -12,14 +12,18 @@ TEST(MySqlPoolTest, QuoteIdentifierDoublesBackticks) {
 }
 
 TEST(MySqlPoolTest, ExceptionsMapToStatusCodes) {
-  EXPECT_EQ(StatusFromSqlException(sql::SQLException("gone", "HY000", 2006)).code(),
-            absl::StatusCode::kUnavailable);
-  EXPECT_EQ(StatusFromSqlException(sql::SQLException("deadlock", "40001", 1213)).code(),
+  EXPECT_EQ(
+      StatusFromSqlException(sql::SQLException("gone", "HY000", 2006)).code(),
+      absl::StatusCode::kUnavailable);
+  EXPECT_EQ(StatusFromSqlException(sql::SQLException("deadlock", "40001", 1213))
+                .code(),
             absl::StatusCode::kAborted);
-  EXPECT_EQ(StatusFromSqlException(sql::SQLException("dup", "23000", 1062)).code(),
-            absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(StatusFromSqlException(sql::SQLException("long", "22001", 1406)).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      StatusFromSqlException(sql::SQLException("dup", "23000", 1062)).code(),
+      absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(
+      StatusFromSqlException(sql::SQLException("long", "22001", 1406)).code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 TEST(MySqlPoolTest, RefusedConnectionIsUnavailable) {

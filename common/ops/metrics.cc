@@ -4,7 +4,8 @@
 
 namespace sluice {
 
-void RequestMetrics::Record(const std::string& method, const std::string& code, double seconds) {
+void RequestMetrics::Record(const std::string& method, const std::string& code,
+                            double seconds) {
   absl::MutexLock lock(&mu_);
   Series& s = series_[{method, code}];
   ++s.count;
@@ -17,26 +18,31 @@ void RequestMetrics::Record(const std::string& method, const std::string& code, 
 std::string RequestMetrics::Render() const {
   absl::MutexLock lock(&mu_);
   std::string out =
-      "# HELP sluice_requests_total Requests handled, by method and status code.\n"
+      "# HELP sluice_requests_total Requests handled, by method and status "
+      "code.\n"
       "# TYPE sluice_requests_total counter\n";
   for (const auto& [key, s] : series_) {
-    absl::StrAppend(&out, "sluice_requests_total{service=\"", service_, "\",method=\"", key.first,
-                    "\",code=\"", key.second, "\"} ", s.count, "\n");
+    absl::StrAppend(&out, "sluice_requests_total{service=\"", service_,
+                    "\",method=\"", key.first, "\",code=\"", key.second, "\"} ",
+                    s.count, "\n");
   }
   absl::StrAppend(&out,
                   "# HELP sluice_request_duration_seconds Request latency.\n"
                   "# TYPE sluice_request_duration_seconds histogram\n");
   for (const auto& [key, s] : series_) {
     std::string labels =
-        absl::StrCat("service=\"", service_, "\",method=\"", key.first, "\",code=\"", key.second, "\"");
+        absl::StrCat("service=\"", service_, "\",method=\"", key.first,
+                     "\",code=\"", key.second, "\"");
     for (size_t i = 0; i < kBuckets.size(); ++i) {
-      absl::StrAppend(&out, "sluice_request_duration_seconds_bucket{", labels, ",le=\"",
-                      kBuckets[i], "\"} ", s.buckets[i], "\n");
+      absl::StrAppend(&out, "sluice_request_duration_seconds_bucket{", labels,
+                      ",le=\"", kBuckets[i], "\"} ", s.buckets[i], "\n");
     }
-    absl::StrAppend(&out, "sluice_request_duration_seconds_bucket{", labels, ",le=\"+Inf\"} ",
-                    s.count, "\n");
-    absl::StrAppend(&out, "sluice_request_duration_seconds_sum{", labels, "} ", s.sum, "\n");
-    absl::StrAppend(&out, "sluice_request_duration_seconds_count{", labels, "} ", s.count, "\n");
+    absl::StrAppend(&out, "sluice_request_duration_seconds_bucket{", labels,
+                    ",le=\"+Inf\"} ", s.count, "\n");
+    absl::StrAppend(&out, "sluice_request_duration_seconds_sum{", labels, "} ",
+                    s.sum, "\n");
+    absl::StrAppend(&out, "sluice_request_duration_seconds_count{", labels,
+                    "} ", s.count, "\n");
   }
   return out;
 }

@@ -20,7 +20,8 @@ class RequestMetrics {
   RequestMetrics& operator=(const RequestMetrics&) = delete;
 
   // `method` is an RPC or HTTP method name, `code` a gRPC or HTTP status.
-  void Record(const std::string& method, const std::string& code, double seconds);
+  void Record(const std::string& method, const std::string& code,
+              double seconds);
 
   // The exposition text for /metrics.
   std::string Render() const;
@@ -35,7 +36,8 @@ class RequestMetrics {
   };
   const std::string service_;
   mutable absl::Mutex mu_;
-  std::map<std::pair<std::string, std::string>, Series> series_ ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, Series> series_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace sluice

@@ -23,11 +23,13 @@ class OpsServer::Impl {
       if (path == "/healthz") {
         response.send(Code::Ok, "ok\n", text);
       } else if (path == "/readyz") {
-        absl::Status status = options_->ready ? options_->ready() : absl::OkStatus();
+        absl::Status status =
+            options_->ready ? options_->ready() : absl::OkStatus();
         if (status.ok()) {
           response.send(Code::Ok, "ready\n", text);
         } else {
-          response.send(Code::Service_Unavailable, absl::StrCat("not ready: ", status.message(), "\n"),
+          response.send(Code::Service_Unavailable,
+                        absl::StrCat("not ready: ", status.message(), "\n"),
                         text);
         }
       } else if (path == "/metrics") {
@@ -54,17 +56,18 @@ absl::Status OpsServer::Start() {
     impl_ = std::make_unique<Impl>();
     Pistache::Address address(options_.address, Pistache::Port(options_.port));
     impl_->endpoint = std::make_unique<Pistache::Http::Endpoint>(address);
-    auto opts = Pistache::Http::Endpoint::options()
-                    .threads(1)
-                    .flags(Pistache::Tcp::Options::ReuseAddr | Pistache::Tcp::Options::NoDelay);
+    auto opts = Pistache::Http::Endpoint::options().threads(1).flags(
+        Pistache::Tcp::Options::ReuseAddr | Pistache::Tcp::Options::NoDelay);
     impl_->endpoint->init(opts);
-    impl_->endpoint->setHandler(Pistache::Http::make_handler<Impl::Handler>(&options_));
+    impl_->endpoint->setHandler(
+        Pistache::Http::make_handler<Impl::Handler>(&options_));
     impl_->endpoint->serveThreaded();
     port_ = static_cast<uint16_t>(impl_->endpoint->getPort());
     return absl::OkStatus();
   } catch (const std::exception& e) {
     impl_.reset();
-    return absl::UnavailableError(absl::StrCat("ops server on port ", options_.port, ": ", e.what()));
+    return absl::UnavailableError(
+        absl::StrCat("ops server on port ", options_.port, ": ", e.what()));
   }
 }
 

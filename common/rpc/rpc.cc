@@ -13,17 +13,24 @@ namespace {
 // Records every RPC's method, status code and latency.
 class MetricsInterceptor : public grpc::experimental::Interceptor {
  public:
-  MetricsInterceptor(grpc::experimental::ServerRpcInfo* info, RequestMetrics* metrics)
-      : info_(info), metrics_(metrics), start_(std::chrono::steady_clock::now()) {}
+  MetricsInterceptor(grpc::experimental::ServerRpcInfo* info,
+                     RequestMetrics* metrics)
+      : info_(info),
+        metrics_(metrics),
+        start_(std::chrono::steady_clock::now()) {}
 
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::PRE_SEND_STATUS)) {
       grpc::Status status = methods->GetSendStatus();
       std::string method = info_->method() ? info_->method() : "unknown";
       size_t slash = method.rfind('/');
       if (slash != std::string::npos) method = method.substr(slash + 1);
-      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+      double seconds = std::chrono::duration<double>(
+                           std::chrono::steady_clock::now() - start_)
+                           .count();
       metrics_->Record(method, std::to_string(status.error_code()), seconds);
     }
     methods->Proceed();
@@ -35,9 +42,11 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
   std::chrono::steady_clock::time_point start_;
 };
 
-class MetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
+class MetricsInterceptorFactory
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit MetricsInterceptorFactory(RequestMetrics* metrics) : metrics_(metrics) {}
+  explicit MetricsInterceptorFactory(RequestMetrics* metrics)
+      : metrics_(metrics) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
     return new MetricsInterceptor(info, metrics_);
@@ -49,19 +58,22 @@ class MetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFa
 
 }  // namespace
 
-absl::StatusOr<GrpcServer> StartGrpcServer(const std::string& address,
-                                           const std::vector<grpc::Service*>& services,
-                                           RequestMetrics* metrics) {
+absl::StatusOr<GrpcServer> StartGrpcServer(
+    const std::string& address, const std::vector<grpc::Service*>& services,
+    RequestMetrics* metrics) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   GrpcServer result;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &result.port);
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(),
+                           &result.port);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);
   for (grpc::Service* service : services) builder.RegisterService(service);
   if (metrics != nullptr) {
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
+    std::vector<
+        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        factories;
     factories.push_back(std::make_unique<MetricsInterceptorFactory>(metrics));
     builder.experimental().SetInterceptorCreators(std::move(factories));
   }
@@ -81,7 +93,8 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
   args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
   args.SetServiceConfigJSON(R"({"loadBalancingConfig":[{"round_robin":{}}]})");
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
+                                   args);
 }
 
 absl::Status CheckChannel(grpc::Channel& channel, const std::string& what,
@@ -93,8 +106,8 @@ absl::Status CheckChannel(grpc::Channel& channel, const std::string& what,
   return absl::UnavailableError(absl::StrCat(what, " is not reachable"));
 }
 
-std::unique_ptr<grpc::ClientContext> ContextWithDeadline(std::chrono::milliseconds timeout,
-                                                         bool wait_for_ready) {
+std::unique_ptr<grpc::ClientContext> ContextWithDeadline(
+    std::chrono::milliseconds timeout, bool wait_for_ready) {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_wait_for_ready(wait_for_ready);
   context->set_deadline(std::chrono::system_clock::now() + timeout);
@@ -136,8 +149,8 @@ void BlockingExecutor::Submit(std::function<void()> job) {
   cv_.notify_one();
 }
 
-grpc::ServerUnaryReactor* BlockingExecutor::Offload(grpc::CallbackServerContext* context,
-                                                    std::function<grpc::Status()> fn) {
+grpc::ServerUnaryReactor* BlockingExecutor::Offload(
+    grpc::CallbackServerContext* context, std::function<grpc::Status()> fn) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Submit([reactor, fn = std::move(fn)] { reactor->Finish(fn()); });
   return reactor;

@@ -27,9 +27,9 @@ struct GrpcServer {
   std::unique_ptr<grpc::Server> server;
   int port = 0;
 };
-absl::StatusOr<GrpcServer> StartGrpcServer(const std::string& address,
-                                           const std::vector<grpc::Service*>& services,
-                                           RequestMetrics* metrics);
+absl::StatusOr<GrpcServer> StartGrpcServer(
+    const std::string& address, const std::vector<grpc::Service*>& services,
+    RequestMetrics* metrics);
 
 // A channel to another Sluice service. `target` may be "host:port" or a
 // "dns:///" name of a headless Service: calls are balanced per request with
@@ -38,15 +38,16 @@ absl::StatusOr<GrpcServer> StartGrpcServer(const std::string& address,
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target);
 
 // OK when `channel` connects within `timeout`, else UNAVAILABLE naming `what`.
-absl::Status CheckChannel(grpc::Channel& channel, const std::string& what,
-                          std::chrono::milliseconds timeout = std::chrono::milliseconds(500));
+absl::Status CheckChannel(
+    grpc::Channel& channel, const std::string& what,
+    std::chrono::milliseconds timeout = std::chrono::milliseconds(500));
 
 // A client context with a deadline `timeout` from now. With `wait_for_ready`
 // a call to a backend that is reconnecting waits for it (until the deadline)
 // instead of failing at once: right for control-plane calls, not for the
 // ingest path, which answers 503 fast.
-std::unique_ptr<grpc::ClientContext> ContextWithDeadline(std::chrono::milliseconds timeout,
-                                                         bool wait_for_ready = false);
+std::unique_ptr<grpc::ClientContext> ContextWithDeadline(
+    std::chrono::milliseconds timeout, bool wait_for_ready = false);
 
 // Fixed threads that run blocking work (MySQL, calls to other services) so
 // gRPC's callback threads never block. Thread-safe.

@@ -1,14 +1,13 @@
 #include "common/service/service_main.h"
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -19,17 +18,24 @@
 #include "common/ops/ops_server.h"
 #include "common/rpc/rpc.h"
 
-ABSL_FLAG(std::string, grpc_address, sluice::EnvOr("SLUICE_GRPC_ADDRESS", "127.0.0.1:0"),
+ABSL_FLAG(std::string, grpc_address,
+          sluice::EnvOr("SLUICE_GRPC_ADDRESS", "127.0.0.1:0"),
           "address the gRPC server listens on");
-ABSL_FLAG(int, ops_port, sluice::EnvIntOr("SLUICE_OPS_PORT", 0), "port of /healthz, /readyz, /metrics");
-ABSL_FLAG(std::string, ops_address, sluice::EnvOr("SLUICE_OPS_ADDRESS", "127.0.0.1"),
+ABSL_FLAG(int, ops_port, sluice::EnvIntOr("SLUICE_OPS_PORT", 0),
+          "port of /healthz, /readyz, /metrics");
+ABSL_FLAG(std::string, ops_address,
+          sluice::EnvOr("SLUICE_OPS_ADDRESS", "127.0.0.1"),
           "address of the ops endpoint");
-ABSL_FLAG(std::string, db_host, sluice::EnvOr("SLUICE_DB_HOST", "127.0.0.1"), "MySQL host");
+ABSL_FLAG(std::string, db_host, sluice::EnvOr("SLUICE_DB_HOST", "127.0.0.1"),
+          "MySQL host");
 ABSL_FLAG(int, db_port, sluice::EnvIntOr("SLUICE_DB_PORT", 3306), "MySQL port");
-ABSL_FLAG(std::string, db_user, sluice::EnvOr("SLUICE_DB_USER", "root"), "MySQL user");
-ABSL_FLAG(std::string, db_password_file, sluice::EnvOr("SLUICE_DB_PASSWORD_FILE", ""),
+ABSL_FLAG(std::string, db_user, sluice::EnvOr("SLUICE_DB_USER", "root"),
+          "MySQL user");
+ABSL_FLAG(std::string, db_password_file,
+          sluice::EnvOr("SLUICE_DB_PASSWORD_FILE", ""),
           "file holding the MySQL password");
-ABSL_FLAG(std::string, log_level, sluice::EnvOr("SLUICE_LOG_LEVEL", "info"), "log level");
+ABSL_FLAG(std::string, log_level, sluice::EnvOr("SLUICE_LOG_LEVEL", "info"),
+          "log level");
 
 namespace sluice {
 
@@ -64,7 +70,8 @@ int WaitForTerminationSignal() {
   return signal_number;
 }
 
-MySqlOptions DatabaseOptionsFromFlags(const std::string& database, int max_connections) {
+MySqlOptions DatabaseOptionsFromFlags(const std::string& database,
+                                      int max_connections) {
   MySqlOptions options;
   options.host = absl::GetFlag(FLAGS_db_host);
   options.port = absl::GetFlag(FLAGS_db_port);
@@ -92,19 +99,23 @@ int RunService(ServiceRun& run) {
       if (status.ok() && run.after_migrate) status = run.after_migrate();
       if (status.ok()) {
         migrated = true;
-        spdlog::info("msg=\"database ready\" database={}", run.pool->options().database);
+        spdlog::info("msg=\"database ready\" database={}",
+                     run.pool->options().database);
         return;
       }
       if (attempt++ % 10 == 0) {
-        spdlog::warn("msg=\"database not ready, retrying\" error=\"{}\"", std::string(status.message()));
+        spdlog::warn("msg=\"database not ready, retrying\" error=\"{}\"",
+                     std::string(status.message()));
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
   });
 
-  auto server = StartGrpcServer(absl::GetFlag(FLAGS_grpc_address), run.services, run.metrics);
+  auto server = StartGrpcServer(absl::GetFlag(FLAGS_grpc_address), run.services,
+                                run.metrics);
   if (!server.ok()) {
-    spdlog::critical("msg=\"cannot start gRPC server\" error=\"{}\"", std::string(server.status().message()));
+    spdlog::critical("msg=\"cannot start gRPC server\" error=\"{}\"",
+                     std::string(server.status().message()));
     stopping = true;
     migrator.join();
     return 1;
@@ -121,18 +132,21 @@ int RunService(ServiceRun& run) {
   };
   OpsServer ops(ops_options);
   if (absl::Status s = ops.Start(); !s.ok()) {
-    spdlog::critical("msg=\"cannot start ops server\" error=\"{}\"", std::string(s.message()));
+    spdlog::critical("msg=\"cannot start ops server\" error=\"{}\"",
+                     std::string(s.message()));
     stopping = true;
     migrator.join();
     return 1;
   }
-  spdlog::info("msg=\"serving\" grpc_port={} ops_port={}", server->port, ops.port());
+  spdlog::info("msg=\"serving\" grpc_port={} ops_port={}", server->port,
+               ops.port());
 
   int signal_number = WaitForTerminationSignal();
   spdlog::info("msg=\"shutting down\" signal={}", signal_number);
   stopping = true;
   if (run.on_shutdown) run.on_shutdown();
-  server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  server->server->Shutdown(std::chrono::system_clock::now() +
+                           std::chrono::seconds(10));
   ops.Shutdown();
   migrator.join();
   spdlog::info("msg=\"stopped\"");

@@ -7,8 +7,10 @@
 // Common flags (each with an environment fallback):
 //   --grpc_address (SLUICE_GRPC_ADDRESS)  where the gRPC server listens
 //   --ops_port     (SLUICE_OPS_PORT)      /healthz, /readyz, /metrics
-//   --db_host --db_port --db_user (SLUICE_DB_HOST, SLUICE_DB_PORT, SLUICE_DB_USER)
-//   --db_password_file (SLUICE_DB_PASSWORD_FILE; SLUICE_DB_PASSWORD as a fallback)
+//   --db_host --db_port --db_user (SLUICE_DB_HOST, SLUICE_DB_PORT,
+//   SLUICE_DB_USER)
+//   --db_password_file (SLUICE_DB_PASSWORD_FILE; SLUICE_DB_PASSWORD as a
+//   fallback)
 //   --log_level (SLUICE_LOG_LEVEL)
 
 #include <grpcpp/grpcpp.h>
@@ -33,7 +35,8 @@ void InitService(const std::string& name, int argc, char** argv);
 int WaitForTerminationSignal();
 
 // MySqlOptions from the common flags, for `database`.
-MySqlOptions DatabaseOptionsFromFlags(const std::string& database, int max_connections);
+MySqlOptions DatabaseOptionsFromFlags(const std::string& database,
+                                      int max_connections);
 
 // The environment variable `name`, or `fallback` when unset or empty.
 std::string EnvOr(const char* name, const std::string& fallback);

@@ -14,7 +14,8 @@ std::string ErrorCodeOf(const absl::Status& status) {
   return payload ? std::string(*payload) : std::string();
 }
 
-absl::Status InvalidArgumentError(absl::string_view code, absl::string_view message) {
+absl::Status InvalidArgumentError(absl::string_view code,
+                                  absl::string_view message) {
   return WithErrorCode(absl::InvalidArgumentError(message), code);
 }
 

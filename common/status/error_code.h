@@ -2,9 +2,9 @@
 #define SLUICE_COMMON_STATUS_ERROR_CODE_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace sluice {
 
@@ -19,7 +19,8 @@ absl::Status WithErrorCode(absl::Status status, absl::string_view code);
 std::string ErrorCodeOf(const absl::Status& status);
 
 // Shorthands for the common error shapes.
-absl::Status InvalidArgumentError(absl::string_view code, absl::string_view message);
+absl::Status InvalidArgumentError(absl::string_view code,
+                                  absl::string_view message);
 
 }  // namespace sluice
 

@@ -28,8 +28,9 @@ TEST(HttpErrorTest, ErrorCodePayloadWins) {
   HttpError error =
       ToHttpError(InvalidArgumentError("malformed_json", "bad at offset 3"));
   EXPECT_EQ(error.code, "malformed_json");
-  EXPECT_EQ(error.ToJson(),
-            R"({"error":{"code":"malformed_json","message":"bad at offset 3"}})");
+  EXPECT_EQ(
+      error.ToJson(),
+      R"({"error":{"code":"malformed_json","message":"bad at offset 3"}})");
 }
 
 TEST(HttpErrorTest, InvalidUtf8InMessageIsReplaced) {
@@ -38,7 +39,8 @@ TEST(HttpErrorTest, InvalidUtf8InMessageIsReplaced) {
 }
 
 TEST(GrpcStatusTest, RoundTripKeepsCodeMessageAndErrorCode) {
-  absl::Status original = InvalidArgumentError("type_mismatch", "records[2].id");
+  absl::Status original =
+      InvalidArgumentError("type_mismatch", "records[2].id");
   absl::Status back = FromGrpcStatus(ToGrpcStatus(original));
   EXPECT_EQ(back.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(back.message(), "records[2].id");

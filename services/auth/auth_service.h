@@ -13,15 +13,18 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
   AuthServiceImpl(CredentialManager* manager, BlockingExecutor* executor)
       : manager_(manager), executor_(executor) {}
 
-  grpc::ServerUnaryReactor* SetCredential(grpc::CallbackServerContext* context,
-                                          const v1::SetCredentialRequest* request,
-                                          v1::SetCredentialResponse* response) override;
-  grpc::ServerUnaryReactor* RotateCredential(grpc::CallbackServerContext* context,
-                                             const v1::RotateCredentialRequest* request,
-                                             v1::SetCredentialResponse* response) override;
-  grpc::ServerUnaryReactor* DeleteCredential(grpc::CallbackServerContext* context,
-                                             const v1::DeleteCredentialRequest* request,
-                                             v1::DeleteCredentialResponse* response) override;
+  grpc::ServerUnaryReactor* SetCredential(
+      grpc::CallbackServerContext* context,
+      const v1::SetCredentialRequest* request,
+      v1::SetCredentialResponse* response) override;
+  grpc::ServerUnaryReactor* RotateCredential(
+      grpc::CallbackServerContext* context,
+      const v1::RotateCredentialRequest* request,
+      v1::SetCredentialResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteCredential(
+      grpc::CallbackServerContext* context,
+      const v1::DeleteCredentialRequest* request,
+      v1::DeleteCredentialResponse* response) override;
   grpc::ServerUnaryReactor* GetVerifier(grpc::CallbackServerContext* context,
                                         const v1::GetVerifierRequest* request,
                                         v1::Verifier* response) override;

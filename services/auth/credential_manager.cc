@@ -12,44 +12,54 @@ absl::Status ValidateConfig(const v1::AuthConfig& config) {
       return absl::OkStatus();
     case v1::AUTH_METHOD_TOKEN:
       if (config.read_from() == v1::TOKEN_SOURCE_UNSPECIFIED) {
-        return InvalidArgumentError("invalid_auth",
-                                    "auth.readFrom must be header, query or authorization");
+        return InvalidArgumentError(
+            "invalid_auth",
+            "auth.readFrom must be header, query or authorization");
       }
-      if (config.read_from() != v1::TOKEN_SOURCE_AUTHORIZATION && config.name().empty()) {
-        return InvalidArgumentError("invalid_auth",
-                                    "auth.name is required when the token is read from a header "
-                                    "or query parameter");
+      if (config.read_from() != v1::TOKEN_SOURCE_AUTHORIZATION &&
+          config.name().empty()) {
+        return InvalidArgumentError(
+            "invalid_auth",
+            "auth.name is required when the token is read from a header "
+            "or query parameter");
       }
       return absl::OkStatus();
     case v1::AUTH_METHOD_BASIC:
-      if (config.username().empty() || config.username().find(':') != std::string::npos) {
-        return InvalidArgumentError("invalid_auth",
-                                    "auth.username is required and must not contain ':'");
+      if (config.username().empty() ||
+          config.username().find(':') != std::string::npos) {
+        return InvalidArgumentError(
+            "invalid_auth",
+            "auth.username is required and must not contain ':'");
       }
       return absl::OkStatus();
     case v1::AUTH_METHOD_HMAC:
       return absl::OkStatus();
     default:
-      return InvalidArgumentError("invalid_auth",
-                                  "auth.method must be one of none, token, basic, hmac");
+      return InvalidArgumentError(
+          "invalid_auth",
+          "auth.method must be one of none, token, basic, hmac");
   }
 }
 
 constexpr char kWhsecPrefix[] = "whsec_";
 
 // The HMAC key bytes a preset signs with, from the secret as given.
-bool HmacKeyOf(const v1::AuthConfig& config, const std::string& secret, std::string* key) {
+bool HmacKeyOf(const v1::AuthConfig& config, const std::string& secret,
+               std::string* key) {
   if (config.preset() == "standard-webhooks") {
     if (secret.rfind(kWhsecPrefix, 0) != 0) return false;
-    return crypto::Base64Decode(secret.substr(sizeof(kWhsecPrefix) - 1), key) && !key->empty();
+    return crypto::Base64Decode(secret.substr(sizeof(kWhsecPrefix) - 1), key) &&
+           !key->empty();
   }
   *key = secret;
   return !key->empty();
 }
 
 std::string NewHmacSecret(const std::string& preset) {
-  if (preset == "standard-webhooks") return kWhsecPrefix + crypto::Base64Encode(crypto::RandomBytes(32));
-  if (preset == "stripe") return kWhsecPrefix + crypto::Base64UrlEncode(crypto::RandomBytes(32));
+  if (preset == "standard-webhooks")
+    return kWhsecPrefix + crypto::Base64Encode(crypto::RandomBytes(32));
+  if (preset == "stripe")
+    return kWhsecPrefix + crypto::Base64UrlEncode(crypto::RandomBytes(32));
   return crypto::NewToken();
 }
 
@@ -66,22 +76,25 @@ absl::Status NormalizeHmacConfig(v1::AuthConfig* config) {
   }
   if (preset == "generic") {
     if (config->header().empty()) {
-      return InvalidArgumentError("invalid_auth", "auth.header is required for the generic preset");
+      return InvalidArgumentError(
+          "invalid_auth", "auth.header is required for the generic preset");
     }
     if (config->algorithm().empty()) config->set_algorithm("sha256");
     if (config->encoding().empty()) config->set_encoding("hex");
     if (config->algorithm() != "sha1" && config->algorithm() != "sha256" &&
         config->algorithm() != "sha512") {
-      return InvalidArgumentError("invalid_auth", "auth.algorithm must be sha1, sha256 or sha512");
+      return InvalidArgumentError(
+          "invalid_auth", "auth.algorithm must be sha1, sha256 or sha512");
     }
     if (config->encoding() != "hex" && config->encoding() != "base64") {
-      return InvalidArgumentError("invalid_auth", "auth.encoding must be hex or base64");
+      return InvalidArgumentError("invalid_auth",
+                                  "auth.encoding must be hex or base64");
     }
     return absl::OkStatus();
   }
-  return InvalidArgumentError(
-      "invalid_auth",
-      "auth.preset must be one of github, stripe, shopify, standard-webhooks, generic");
+  return InvalidArgumentError("invalid_auth",
+                              "auth.preset must be one of github, stripe, "
+                              "shopify, standard-webhooks, generic");
 }
 
 absl::StatusOr<v1::SetCredentialResponse> CredentialManager::Set(
@@ -107,15 +120,17 @@ absl::StatusOr<v1::SetCredentialResponse> CredentialManager::Set(
         response.set_password(password);
       } else {
         if (request.secret().size() < 12 || request.secret().size() > 1024) {
-          return InvalidArgumentError("invalid_auth",
-                                      "auth.password must be 12 to 1024 characters; omit it to "
-                                      "have one generated");
+          return InvalidArgumentError(
+              "invalid_auth",
+              "auth.password must be 12 to 1024 characters; omit it to "
+              "have one generated");
         }
         credential.password_kdf = crypto::HashPassword(request.secret());
       }
       break;
     case v1::AUTH_METHOD_HMAC: {
-      if (absl::Status s = NormalizeHmacConfig(&credential.config); !s.ok()) return s;
+      if (absl::Status s = NormalizeHmacConfig(&credential.config); !s.ok())
+        return s;
       std::string secret = request.secret();
       if (secret.empty()) {
         secret = NewHmacSecret(credential.config.preset());
@@ -124,11 +139,13 @@ absl::StatusOr<v1::SetCredentialResponse> CredentialManager::Set(
       std::string key;
       if (secret.size() > 512 || !HmacKeyOf(credential.config, secret, &key)) {
         return InvalidArgumentError(
-            "invalid_auth", credential.config.preset() == "standard-webhooks"
-                                ? "auth.secret must be whsec_ followed by base64"
-                                : "auth.secret must be 1 to 512 characters");
+            "invalid_auth",
+            credential.config.preset() == "standard-webhooks"
+                ? "auth.secret must be whsec_ followed by base64"
+                : "auth.secret must be 1 to 512 characters");
       }
-      credential.hmac_secret_sealed = crypto::AesGcmEncrypt(sealing_key_, secret);
+      credential.hmac_secret_sealed =
+          crypto::AesGcmEncrypt(sealing_key_, secret);
       break;
     }
     default:
@@ -143,7 +160,8 @@ absl::StatusOr<v1::SetCredentialResponse> CredentialManager::Rotate(
   auto current = store_->Get(listener_uuid);
   if (!current.ok()) return current.status();
   if (current->config.method() == v1::AUTH_METHOD_NONE) {
-    return absl::FailedPreconditionError("the listener has no secret to regenerate (auth none)");
+    return absl::FailedPreconditionError(
+        "the listener has no secret to regenerate (auth none)");
   }
   v1::SetCredentialRequest request;
   request.set_listener_uuid(listener_uuid);
@@ -155,7 +173,8 @@ absl::Status CredentialManager::Delete(const std::string& listener_uuid) {
   return store_->Delete(listener_uuid);
 }
 
-absl::StatusOr<v1::Verifier> CredentialManager::GetVerifier(const std::string& listener_uuid) {
+absl::StatusOr<v1::Verifier> CredentialManager::GetVerifier(
+    const std::string& listener_uuid) {
   auto credential = store_->Get(listener_uuid);
   if (!credential.ok()) return credential.status();
   v1::Verifier verifier;
@@ -166,9 +185,11 @@ absl::StatusOr<v1::Verifier> CredentialManager::GetVerifier(const std::string& l
   verifier.set_version(credential->version);
   if (!credential->hmac_secret_sealed.empty()) {
     std::string secret, key;
-    if (!crypto::AesGcmDecrypt(sealing_key_, credential->hmac_secret_sealed, &secret) ||
+    if (!crypto::AesGcmDecrypt(sealing_key_, credential->hmac_secret_sealed,
+                               &secret) ||
         !HmacKeyOf(credential->config, secret, &key)) {
-      return absl::InternalError("an HMAC secret does not decrypt with this service's key");
+      return absl::InternalError(
+          "an HMAC secret does not decrypt with this service's key");
     }
     verifier.set_hmac_key(key);
   }

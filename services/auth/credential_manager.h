@@ -19,9 +19,11 @@ class CredentialManager {
 
   // INVALID_ARGUMENT for an incomplete config (token without a name, an
   // unknown HMAC preset, a malformed Standard Webhooks secret, …).
-  absl::StatusOr<v1::SetCredentialResponse> Set(const v1::SetCredentialRequest& request);
+  absl::StatusOr<v1::SetCredentialResponse> Set(
+      const v1::SetCredentialRequest& request);
   // NOT_FOUND without a credential; FAILED_PRECONDITION for `none`.
-  absl::StatusOr<v1::SetCredentialResponse> Rotate(const std::string& listener_uuid);
+  absl::StatusOr<v1::SetCredentialResponse> Rotate(
+      const std::string& listener_uuid);
   absl::Status Delete(const std::string& listener_uuid);
   absl::StatusOr<v1::Verifier> GetVerifier(const std::string& listener_uuid);
 

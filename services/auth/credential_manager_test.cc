@@ -48,10 +48,13 @@ TEST(CredentialManagerTest, RejectsIncompleteConfigs) {
   CredentialManager manager(&store, std::string(32, 'k'));
   auto request = TokenRequest();
   request.mutable_config()->clear_name();
-  EXPECT_EQ(manager.Set(request).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(manager.Set(request).status().code(),
+            absl::StatusCode::kInvalidArgument);
   request.mutable_config()->set_read_from(v1::TOKEN_SOURCE_UNSPECIFIED);
-  EXPECT_EQ(manager.Set(request).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(manager.Rotate("missing").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(manager.Set(request).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(manager.Rotate("missing").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST(CredentialManagerTest, NoneHasNothingToRotate) {
@@ -61,7 +64,8 @@ TEST(CredentialManagerTest, NoneHasNothingToRotate) {
   request.set_listener_uuid("l2");
   request.mutable_config()->set_method(v1::AUTH_METHOD_NONE);
   ASSERT_TRUE(manager.Set(request).ok());
-  EXPECT_EQ(manager.Rotate("l2").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(manager.Rotate("l2").status().code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace
@@ -86,7 +90,8 @@ TEST(CredentialManagerTest, HmacSecretIsSealedAndGivenToVerifiers) {
   auto verifier = manager.GetVerifier("h");
   ASSERT_TRUE(verifier.ok());
   std::string expected;
-  ASSERT_TRUE(crypto::Base64Decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", &expected));
+  ASSERT_TRUE(
+      crypto::Base64Decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", &expected));
   EXPECT_EQ(verifier->hmac_key(), expected);
   EXPECT_EQ(verifier->config().tolerance_seconds(), 300);
   // A key other than the sealing one cannot read it.
@@ -105,10 +110,12 @@ TEST(CredentialManagerTest, HmacSecretsAreGeneratedInThePresetsFormat) {
   ASSERT_TRUE(response.ok());
   EXPECT_EQ(response->secret().rfind("whsec_", 0), 0u);
   request.mutable_config()->set_preset("nope");
-  EXPECT_EQ(manager.Set(request).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(manager.Set(request).status().code(),
+            absl::StatusCode::kInvalidArgument);
   request.mutable_config()->set_preset("standard-webhooks");
   request.set_secret("not-whsec");
-  EXPECT_EQ(manager.Set(request).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(manager.Set(request).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(CredentialManagerTest, UserChosenBasicPasswordIsHashedSlowly) {
@@ -123,9 +130,11 @@ TEST(CredentialManagerTest, UserChosenBasicPasswordIsHashedSlowly) {
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_TRUE(response->password().empty());
   auto verifier = manager.GetVerifier("b");
-  EXPECT_TRUE(crypto::VerifyPassword("a long enough password", verifier->password_kdf()));
+  EXPECT_TRUE(crypto::VerifyPassword("a long enough password",
+                                     verifier->password_kdf()));
   request.set_secret("short");
-  EXPECT_EQ(manager.Set(request).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(manager.Set(request).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -12,28 +12,35 @@ namespace sluice {
 
 std::vector<std::vector<std::string>> MySqlCredentialStore::Migrations() {
   return {{
-      "CREATE TABLE IF NOT EXISTS credentials ("
-      " listener_uuid CHAR(36) NOT NULL PRIMARY KEY,"
-      " config BLOB NOT NULL,"
-      " secret_sha256 VARBINARY(32) NOT NULL,"
-      " version BIGINT NOT NULL,"
-      " updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
-      ") ENGINE=InnoDB",
-  }, {
-      "ALTER TABLE credentials"
-      " ADD COLUMN IF NOT EXISTS password_kdf VARCHAR(255) NOT NULL DEFAULT '',"
-      " ADD COLUMN IF NOT EXISTS hmac_secret_sealed VARBINARY(1024) NOT NULL DEFAULT ''",
-  }};
+              "CREATE TABLE IF NOT EXISTS credentials ("
+              " listener_uuid CHAR(36) NOT NULL PRIMARY KEY,"
+              " config BLOB NOT NULL,"
+              " secret_sha256 VARBINARY(32) NOT NULL,"
+              " version BIGINT NOT NULL,"
+              " updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+              ") ENGINE=InnoDB",
+          },
+          {
+              "ALTER TABLE credentials"
+              " ADD COLUMN IF NOT EXISTS password_kdf VARCHAR(255) NOT NULL "
+              "DEFAULT '',"
+              " ADD COLUMN IF NOT EXISTS hmac_secret_sealed VARBINARY(1024) "
+              "NOT NULL DEFAULT ''",
+          }};
 }
 
 absl::Status MySqlCredentialStore::Put(const StoredCredential& c) {
   return pool_->Run([&](sql::Connection& con) {
     std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
-        "INSERT INTO credentials (listener_uuid, config, secret_sha256, version, password_kdf,"
-        " hmac_secret_sealed, updated_at) VALUES (?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP(6))"
-        " ON DUPLICATE KEY UPDATE config = VALUES(config), secret_sha256 = VALUES(secret_sha256),"
+        "INSERT INTO credentials (listener_uuid, config, secret_sha256, "
+        "version, password_kdf,"
+        " hmac_secret_sealed, updated_at) VALUES (?, ?, ?, ?, ?, ?, "
+        "CURRENT_TIMESTAMP(6))"
+        " ON DUPLICATE KEY UPDATE config = VALUES(config), secret_sha256 = "
+        "VALUES(secret_sha256),"
         " version = VALUES(version), password_kdf = VALUES(password_kdf),"
-        " hmac_secret_sealed = VALUES(hmac_secret_sealed), updated_at = VALUES(updated_at)"));
+        " hmac_secret_sealed = VALUES(hmac_secret_sealed), updated_at = "
+        "VALUES(updated_at)"));
     std::string config = c.config.SerializeAsString();
     std::istringstream config_blob(config), secret_blob(c.secret_sha256),
         sealed_blob(c.hmac_secret_sealed);
@@ -48,13 +55,15 @@ absl::Status MySqlCredentialStore::Put(const StoredCredential& c) {
   });
 }
 
-absl::StatusOr<StoredCredential> MySqlCredentialStore::Get(const std::string& listener_uuid) {
+absl::StatusOr<StoredCredential> MySqlCredentialStore::Get(
+    const std::string& listener_uuid) {
   StoredCredential c;
   bool found = false;
   absl::Status status = pool_->Run([&](sql::Connection& con) {
-    std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
-        "SELECT config, secret_sha256, version, password_kdf, hmac_secret_sealed"
-        " FROM credentials WHERE listener_uuid = ?"));
+    std::unique_ptr<sql::PreparedStatement> st(
+        con.prepareStatement("SELECT config, secret_sha256, version, "
+                             "password_kdf, hmac_secret_sealed"
+                             " FROM credentials WHERE listener_uuid = ?"));
     st->setString(1, listener_uuid);
     std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
     if (rs->next()) {
@@ -77,8 +86,8 @@ absl::StatusOr<StoredCredential> MySqlCredentialStore::Get(const std::string& li
 
 absl::Status MySqlCredentialStore::Delete(const std::string& listener_uuid) {
   return pool_->Run([&](sql::Connection& con) {
-    std::unique_ptr<sql::PreparedStatement> st(
-        con.prepareStatement("DELETE FROM credentials WHERE listener_uuid = ?"));
+    std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
+        "DELETE FROM credentials WHERE listener_uuid = ?"));
     st->setString(1, listener_uuid);
     st->executeUpdate();
     return absl::OkStatus();
@@ -91,10 +100,12 @@ absl::Status InMemoryCredentialStore::Put(const StoredCredential& credential) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<StoredCredential> InMemoryCredentialStore::Get(const std::string& listener_uuid) {
+absl::StatusOr<StoredCredential> InMemoryCredentialStore::Get(
+    const std::string& listener_uuid) {
   absl::MutexLock lock(&mu_);
   auto it = credentials_.find(listener_uuid);
-  if (it == credentials_.end()) return absl::NotFoundError("no credential for this listener");
+  if (it == credentials_.end())
+    return absl::NotFoundError("no credential for this listener");
   return it->second;
 }
 

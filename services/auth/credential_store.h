@@ -34,7 +34,8 @@ class CredentialStore {
   // Inserts or replaces the credential of credential.listener_uuid.
   virtual absl::Status Put(const StoredCredential& credential) = 0;
   // NOT_FOUND when the listener has none.
-  virtual absl::StatusOr<StoredCredential> Get(const std::string& listener_uuid) = 0;
+  virtual absl::StatusOr<StoredCredential> Get(
+      const std::string& listener_uuid) = 0;
   // Deleting a missing credential is OK.
   virtual absl::Status Delete(const std::string& listener_uuid) = 0;
 };
@@ -46,7 +47,8 @@ class MySqlCredentialStore final : public CredentialStore {
   static std::vector<std::vector<std::string>> Migrations();
 
   absl::Status Put(const StoredCredential& credential) override;
-  absl::StatusOr<StoredCredential> Get(const std::string& listener_uuid) override;
+  absl::StatusOr<StoredCredential> Get(
+      const std::string& listener_uuid) override;
   absl::Status Delete(const std::string& listener_uuid) override;
 
  private:
@@ -57,7 +59,8 @@ class MySqlCredentialStore final : public CredentialStore {
 class InMemoryCredentialStore final : public CredentialStore {
  public:
   absl::Status Put(const StoredCredential& credential) override;
-  absl::StatusOr<StoredCredential> Get(const std::string& listener_uuid) override;
+  absl::StatusOr<StoredCredential> Get(
+      const std::string& listener_uuid) override;
   absl::Status Delete(const std::string& listener_uuid) override;
 
  private:

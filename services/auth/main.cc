@@ -24,9 +24,12 @@ int main(int argc, char** argv) {
     std::ifstream in(key_file);
     std::string encoded;
     std::getline(in, encoded);
-    if (key_file.empty() || !sluice::crypto::Base64Decode(encoded, &sealing_key) ||
+    if (key_file.empty() ||
+        !sluice::crypto::Base64Decode(encoded, &sealing_key) ||
         sealing_key.size() != 32) {
-      spdlog::critical("msg=\"SLUICE_SECRET_KEY_FILE must name a file holding 32 bytes in base64\"");
+      spdlog::critical(
+          "msg=\"SLUICE_SECRET_KEY_FILE must name a file holding 32 bytes in "
+          "base64\"");
       return 1;
     }
   }

@@ -1,9 +1,9 @@
 #include "services/edge/admin_handler.h"
 
-#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -23,20 +23,24 @@ constexpr std::chrono::milliseconds kAdminTimeout(30000);
 using Respond = std::shared_ptr<Responder>;
 using Request = std::shared_ptr<RequestCopy>;
 
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string Dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 // Runs an async call; on success `ok` builds the answer, errors map through
 // ToHttpError.
 template <typename Req, typename Resp, typename Start>
-void Call(Start start, Req request, Respond respond, std::function<void(Resp&)> ok) {
-  AsyncCall<Req, Resp>(start, std::move(request), kAdminTimeout,
-                       [respond, ok = std::move(ok)](absl::Status status, Resp& response) {
-                         if (!status.ok()) {
-                           respond->Error(ToHttpError(status));
-                           return;
-                         }
-                         ok(response);
-                       });
+void Call(Start start, Req request, Respond respond,
+          std::function<void(Resp&)> ok) {
+  AsyncCall<Req, Resp>(
+      start, std::move(request), kAdminTimeout,
+      [respond, ok = std::move(ok)](absl::Status status, Resp& response) {
+        if (!status.ok()) {
+          respond->Error(ToHttpError(status));
+          return;
+        }
+        ok(response);
+      });
 }
 
 void NotFound(const Respond& respond) {
@@ -44,7 +48,8 @@ void NotFound(const Respond& respond) {
 }
 
 void MethodNotAllowed(const Respond& respond, const std::string& allow) {
-  respond->Error(HttpError{405, "method_not_allowed", absl::StrCat("allowed methods: ", allow)},
+  respond->Error(HttpError{405, "method_not_allowed",
+                           absl::StrCat("allowed methods: ", allow)},
                  {{"Allow", allow}});
 }
 
@@ -52,16 +57,19 @@ void MethodNotAllowed(const Respond& respond, const std::string& allow) {
 std::optional<json> ParseBody(const Request& request, const Respond& respond) {
   auto type = request->Header("Content-Type");
   if (type && !absl::StartsWithIgnoreCase(*type, "application/json")) {
-    respond->Error(HttpError{415, "unsupported_media_type", "send JSON as Content-Type: application/json"});
+    respond->Error(HttpError{415, "unsupported_media_type",
+                             "send JSON as Content-Type: application/json"});
     return std::nullopt;
   }
   json body = json::parse(request->body, nullptr, false);
   if (body.is_discarded()) {
-    respond->Error(HttpError{400, "malformed_json", "the body is not valid JSON"});
+    respond->Error(
+        HttpError{400, "malformed_json", "the body is not valid JSON"});
     return std::nullopt;
   }
   if (!body.is_object()) {
-    respond->Error(HttpError{400, "invalid_request", "the body must be a JSON object"});
+    respond->Error(
+        HttpError{400, "invalid_request", "the body must be a JSON object"});
     return std::nullopt;
   }
   return body;
@@ -69,9 +77,13 @@ std::optional<json> ParseBody(const Request& request, const Respond& respond) {
 
 class Router {
  public:
-  Router(std::shared_ptr<const AdminContext> context, Request request, Respond respond)
-      : c_(std::move(context)), req_(std::move(request)), respond_(std::move(respond)),
-        schema_(c_->backends->schema.get()), storage_(c_->backends->storage.get()),
+  Router(std::shared_ptr<const AdminContext> context, Request request,
+         Respond respond)
+      : c_(std::move(context)),
+        req_(std::move(request)),
+        respond_(std::move(respond)),
+        schema_(c_->backends->schema.get()),
+        storage_(c_->backends->storage.get()),
         retention_(c_->backends->retention.get()) {}
 
   void Route() {
@@ -81,10 +93,12 @@ class Router {
       if (m != "GET") return MethodNotAllowed(respond_, "GET");
       return respond_->Raw(200, c_->console_html, "text/html; charset=utf-8");
     }
-    if (s.size() < 2 || s[0] != "api" || s[1] != "v1") return NotFound(respond_);
+    if (s.size() < 2 || s[0] != "api" || s[1] != "v1")
+      return NotFound(respond_);
     if (!Authorized()) {
-      return respond_->Error(HttpError{401, "unauthorized", "missing or invalid admin key"},
-                             {{"WWW-Authenticate", "Bearer realm=\"sluice-admin\""}});
+      return respond_->Error(
+          HttpError{401, "unauthorized", "missing or invalid admin key"},
+          {{"WWW-Authenticate", "Bearer realm=\"sluice-admin\""}});
     }
     std::vector<std::string> p(s.begin() + 2, s.end());
     if (p.size() == 1 && p[0] == "integrations") {
@@ -98,13 +112,16 @@ class Router {
     }
     if (p.size() == 2 && p[0] == "scripts" && p[1] == "test") {
       if (m != "POST") return MethodNotAllowed(respond_, "POST");
-      return respond_->Error(HttpError{501, "not_implemented", "transform scripts are not available yet"});
+      return respond_->Error(HttpError{
+          501, "not_implemented", "transform scripts are not available yet"});
     }
     if (p.size() == 1 && p[0] == "logs") {
       if (m != "GET") return MethodNotAllowed(respond_, "GET");
-      return respond_->Error(HttpError{501, "not_implemented", "webhook logs are not available yet"});
+      return respond_->Error(HttpError{501, "not_implemented",
+                                       "webhook logs are not available yet"});
     }
-    if (p.empty() || p[0] != "integrations" || p.size() < 2) return NotFound(respond_);
+    if (p.empty() || p[0] != "integrations" || p.size() < 2)
+      return NotFound(respond_);
     integration_ = absl::AsciiStrToLower(p[1]);
     if (p.size() == 2) {
       if (m == "GET") return GetIntegration();
@@ -144,7 +161,8 @@ class Router {
  private:
   bool Authorized() const {
     auto header = req_->Header("Authorization");
-    if (!header || !absl::StartsWithIgnoreCase(*header, "Bearer ")) return false;
+    if (!header || !absl::StartsWithIgnoreCase(*header, "Bearer "))
+      return false;
     std::string key(absl::StripAsciiWhitespace(header->substr(7)));
     std::string expected = c_->admin_key->Current();
     return !expected.empty() && crypto::ConstantTimeEquals(key, expected);
@@ -153,10 +171,14 @@ class Router {
   void ListIntegrations() {
     auto respond = respond_;
     Call<v1::ListIntegrationsRequest, v1::ListIntegrationsResponse>(
-        [s = schema_](auto* c, auto* q, auto* r, auto cb) { s->async()->ListIntegrations(c, q, r, cb); },
-        {}, respond, [respond](v1::ListIntegrationsResponse& r) {
+        [s = schema_](auto* c, auto* q, auto* r, auto cb) {
+          s->async()->ListIntegrations(c, q, r, cb);
+        },
+        {}, respond,
+        [respond](v1::ListIntegrationsResponse& r) {
           json list = json::array();
-          for (const auto& i : r.integrations()) list.push_back(IntegrationToJson(i));
+          for (const auto& i : r.integrations())
+            list.push_back(IntegrationToJson(i));
           respond->Json(200, Dump({{"integrations", list}}));
         });
   }
@@ -166,15 +188,20 @@ class Router {
     if (!body) return;
     auto name = body->find("name");
     if (name == body->end() || !name->is_string()) {
-      return respond_->Error(HttpError{400, "invalid_request", "\"name\" is required and must be a string"});
+      return respond_->Error(HttpError{
+          400, "invalid_request", "\"name\" is required and must be a string"});
     }
     v1::CreateIntegrationRequest request;
     request.set_name(name->get<std::string>());
     auto respond = respond_;
     Call<v1::CreateIntegrationRequest, v1::Integration>(
-        [s = schema_](auto* c, auto* q, auto* r, auto cb) { s->async()->CreateIntegration(c, q, r, cb); },
+        [s = schema_](auto* c, auto* q, auto* r, auto cb) {
+          s->async()->CreateIntegration(c, q, r, cb);
+        },
         std::move(request), respond,
-        [respond](v1::Integration& i) { respond->Json(201, Dump(IntegrationToJson(i))); });
+        [respond](v1::Integration& i) {
+          respond->Json(201, Dump(IntegrationToJson(i)));
+        });
   }
 
   void GetIntegration() {
@@ -182,9 +209,13 @@ class Router {
     request.set_uuid(integration_);
     auto respond = respond_;
     Call<v1::GetIntegrationRequest, v1::Integration>(
-        [s = schema_](auto* c, auto* q, auto* r, auto cb) { s->async()->GetIntegration(c, q, r, cb); },
+        [s = schema_](auto* c, auto* q, auto* r, auto cb) {
+          s->async()->GetIntegration(c, q, r, cb);
+        },
         std::move(request), respond,
-        [respond](v1::Integration& i) { respond->Json(200, Dump(IntegrationToJson(i))); });
+        [respond](v1::Integration& i) {
+          respond->Json(200, Dump(IntegrationToJson(i)));
+        });
   }
 
   void DeleteIntegration() {
@@ -192,8 +223,11 @@ class Router {
     request.set_uuid(integration_);
     auto respond = respond_;
     Call<v1::DeleteIntegrationRequest, v1::DeleteIntegrationResponse>(
-        [s = schema_](auto* c, auto* q, auto* r, auto cb) { s->async()->DeleteIntegration(c, q, r, cb); },
-        std::move(request), respond, [respond](v1::DeleteIntegrationResponse&) { respond->Empty(204); });
+        [s = schema_](auto* c, auto* q, auto* r, auto cb) {
+          s->async()->DeleteIntegration(c, q, r, cb);
+        },
+        std::move(request), respond,
+        [respond](v1::DeleteIntegrationResponse&) { respond->Empty(204); });
   }
 
   void ListListeners() {
@@ -202,15 +236,20 @@ class Router {
     auto respond = respond_;
     auto base = c_->ingest_base_url;
     Call<v1::ListListenersRequest, v1::ListListenersResponse>(
-        [s = schema_](auto* c, auto* q, auto* r, auto cb) { s->async()->ListListeners(c, q, r, cb); },
-        std::move(request), respond, [respond, base](v1::ListListenersResponse& r) {
+        [s = schema_](auto* c, auto* q, auto* r, auto cb) {
+          s->async()->ListListeners(c, q, r, cb);
+        },
+        std::move(request), respond,
+        [respond, base](v1::ListListenersResponse& r) {
           json list = json::array();
-          for (const auto& l : r.listeners()) list.push_back(ListenerToJson(l, base));
+          for (const auto& l : r.listeners())
+            list.push_back(ListenerToJson(l, base));
           respond->Json(200, Dump({{"listeners", list}}));
         });
   }
 
-  static void AddSecrets(json* out, const std::string& token, const std::string& password,
+  static void AddSecrets(json* out, const std::string& token,
+                         const std::string& password,
                          const std::string& secret) {
     if (!token.empty()) (*out)["token"] = token;
     if (!password.empty()) (*out)["password"] = password;
@@ -230,8 +269,11 @@ class Router {
     auto respond = respond_;
     auto base = c_->ingest_base_url;
     Call<v1::CreateListenerRequest, v1::CreateListenerResponse>(
-        [s = schema_](auto* c, auto* q, auto* r, auto cb) { s->async()->CreateListener(c, q, r, cb); },
-        std::move(request), respond, [respond, base](v1::CreateListenerResponse& r) {
+        [s = schema_](auto* c, auto* q, auto* r, auto cb) {
+          s->async()->CreateListener(c, q, r, cb);
+        },
+        std::move(request), respond,
+        [respond, base](v1::CreateListenerResponse& r) {
           json out = ListenerToJson(r.listener(), base);
           AddSecrets(&out, r.token(), r.password(), r.secret());
           respond->Json(201, Dump(out));
@@ -245,9 +287,13 @@ class Router {
     auto respond = respond_;
     auto base = c_->ingest_base_url;
     Call<v1::GetListenerRequest, v1::Listener>(
-        [s = schema_](auto* c, auto* q, auto* r, auto cb) { s->async()->GetListener(c, q, r, cb); },
+        [s = schema_](auto* c, auto* q, auto* r, auto cb) {
+          s->async()->GetListener(c, q, r, cb);
+        },
         std::move(request), respond,
-        [respond, base](v1::Listener& l) { respond->Json(200, Dump(ListenerToJson(l, base))); });
+        [respond, base](v1::Listener& l) {
+          respond->Json(200, Dump(ListenerToJson(l, base)));
+        });
   }
 
   void UpdateListener() {
@@ -268,8 +314,11 @@ class Router {
     auto* cache = c_->listeners;
     auto id = listener_;
     Call<v1::UpdateListenerRequest, v1::CreateListenerResponse>(
-        [s = schema_](auto* c, auto* q, auto* r, auto cb) { s->async()->UpdateListener(c, q, r, cb); },
-        std::move(request), respond, [respond, base, cache, id](v1::CreateListenerResponse& r) {
+        [s = schema_](auto* c, auto* q, auto* r, auto cb) {
+          s->async()->UpdateListener(c, q, r, cb);
+        },
+        std::move(request), respond,
+        [respond, base, cache, id](v1::CreateListenerResponse& r) {
           cache->Invalidate(id);
           json out = ListenerToJson(r.listener(), base);
           AddSecrets(&out, r.token(), r.password(), r.secret());
@@ -285,8 +334,11 @@ class Router {
     auto* cache = c_->listeners;
     auto id = listener_;
     Call<v1::DeleteListenerRequest, v1::DeleteListenerResponse>(
-        [s = schema_](auto* c, auto* q, auto* r, auto cb) { s->async()->DeleteListener(c, q, r, cb); },
-        std::move(request), respond, [respond, cache, id](v1::DeleteListenerResponse&) {
+        [s = schema_](auto* c, auto* q, auto* r, auto cb) {
+          s->async()->DeleteListener(c, q, r, cb);
+        },
+        std::move(request), respond,
+        [respond, cache, id](v1::DeleteListenerResponse&) {
           cache->Invalidate(id);
           respond->Empty(204);
         });
@@ -300,8 +352,11 @@ class Router {
     auto* cache = c_->listeners;
     auto id = listener_;
     Call<v1::RotateSecretRequest, v1::RotateSecretResponse>(
-        [s = schema_](auto* c, auto* q, auto* r, auto cb) { s->async()->RotateSecret(c, q, r, cb); },
-        std::move(request), respond, [respond, cache, id](v1::RotateSecretResponse& r) {
+        [s = schema_](auto* c, auto* q, auto* r, auto cb) {
+          s->async()->RotateSecret(c, q, r, cb);
+        },
+        std::move(request), respond,
+        [respond, cache, id](v1::RotateSecretResponse& r) {
           cache->Invalidate(id);
           json out = json::object();
           AddSecrets(&out, r.token(), r.password(), r.secret());
@@ -313,16 +368,21 @@ class Router {
     auto body = ParseBody(req_, respond_);
     if (!body) return;
     auto structure = StructureFromJson(*body);
-    if (!structure.ok()) return respond_->Error(ToHttpError(structure.status()));
+    if (!structure.ok())
+      return respond_->Error(ToHttpError(structure.status()));
     v1::GenerateTablesRequest request;
     *request.mutable_structure() = std::move(*structure);
     auto respond = respond_;
     Call<v1::GenerateTablesRequest, v1::GenerateTablesResponse>(
-        [s = schema_](auto* c, auto* q, auto* r, auto cb) { s->async()->GenerateTables(c, q, r, cb); },
-        std::move(request), respond, [respond](v1::GenerateTablesResponse& r) {
+        [s = schema_](auto* c, auto* q, auto* r, auto cb) {
+          s->async()->GenerateTables(c, q, r, cb);
+        },
+        std::move(request), respond,
+        [respond](v1::GenerateTablesResponse& r) {
           json ddl = json::array();
           for (const auto& d : r.ddl()) ddl.push_back(d);
-          respond->Json(200, Dump({{"tables", TablesToJson(r.structure())}, {"ddl", ddl}}));
+          respond->Json(200, Dump({{"tables", TablesToJson(r.structure())},
+                                   {"ddl", ddl}}));
         });
   }
 
@@ -331,19 +391,22 @@ class Router {
     auto respond = respond_;
     auto* retention = retention_;
     std::string listener = listener_;
-    c_->listeners->Get(integration_, listener_,
-                       [respond, retention, listener](absl::StatusOr<std::shared_ptr<const ListenerEntry>> e) {
-                         if (!e.ok()) return respond->Error(ToHttpError(e.status()));
-                         v1::RunNowRequest request;
-                         request.set_listener_uuid(listener);
-                         Call<v1::RunNowRequest, v1::RunNowResponse>(
-                             [retention](auto* c, auto* q, auto* r, auto cb) {
-                               retention->async()->RunNow(c, q, r, cb);
-                             },
-                             std::move(request), respond, [respond](v1::RunNowResponse& r) {
-                               respond->Json(200, Dump({{"deleted", r.deleted()}}));
-                             });
-                       });
+    c_->listeners->Get(
+        integration_, listener_,
+        [respond, retention,
+         listener](absl::StatusOr<std::shared_ptr<const ListenerEntry>> e) {
+          if (!e.ok()) return respond->Error(ToHttpError(e.status()));
+          v1::RunNowRequest request;
+          request.set_listener_uuid(listener);
+          Call<v1::RunNowRequest, v1::RunNowResponse>(
+              [retention](auto* c, auto* q, auto* r, auto cb) {
+                retention->async()->RunNow(c, q, r, cb);
+              },
+              std::move(request), respond,
+              [respond](v1::RunNowResponse& r) {
+                respond->Json(200, Dump({{"deleted", r.deleted()}}));
+              });
+        });
   }
 
   void GetRecord(std::vector<std::string> values, bool from_query) {
@@ -359,8 +422,9 @@ class Router {
             for (const auto& field : (*e)->mapper->key_fields()) {
               auto v = request->Query(field);
               if (!v) {
-                return respond->Error(HttpError{400, "invalid_key",
-                                                absl::StrCat("missing primary-key field \"", field, "\"")});
+                return respond->Error(HttpError{
+                    400, "invalid_key",
+                    absl::StrCat("missing primary-key field \"", field, "\"")});
               }
               values.push_back(*v);
             }
@@ -371,8 +435,11 @@ class Router {
           get.set_listener_uuid((*e)->listener.uuid());
           for (auto& v : *key) *get.add_key() = std::move(v);
           Call<v1::GetRecordRequest, v1::RecordJson>(
-              [storage](auto* c, auto* q, auto* r, auto cb) { storage->async()->GetRecord(c, q, r, cb); },
-              std::move(get), respond, [respond](v1::RecordJson& r) { respond->Json(200, r.json()); });
+              [storage](auto* c, auto* q, auto* r, auto cb) {
+                storage->async()->GetRecord(c, q, r, cb);
+              },
+              std::move(get), respond,
+              [respond](v1::RecordJson& r) { respond->Json(200, r.json()); });
         });
   }
 
@@ -383,27 +450,33 @@ class Router {
     int limit = 50;
     if (auto l = req_->Query("limit")) {
       if (!absl::SimpleAtoi(*l, &limit) || limit < 1 || limit > 1000) {
-        return respond_->Error(HttpError{400, "invalid_request", "limit must be an integer from 1 to 1000"});
+        return respond_->Error(HttpError{
+            400, "invalid_request", "limit must be an integer from 1 to 1000"});
       }
     }
     c_->listeners->Get(
         integration_, listener_,
-        [respond, storage, request, limit](absl::StatusOr<std::shared_ptr<const ListenerEntry>> e) {
+        [respond, storage, request,
+         limit](absl::StatusOr<std::shared_ptr<const ListenerEntry>> e) {
           if (!e.ok()) return respond->Error(ToHttpError(e.status()));
           v1::ListRecordsRequest list;
           list.set_listener_uuid((*e)->listener.uuid());
           list.set_limit(limit);
           list.set_page_token(request->Query("pageToken").value_or(""));
           Call<v1::ListRecordsRequest, v1::ListRecordsResponse>(
-              [storage](auto* c, auto* q, auto* r, auto cb) { storage->async()->ListRecords(c, q, r, cb); },
-              std::move(list), respond, [respond](v1::ListRecordsResponse& r) {
+              [storage](auto* c, auto* q, auto* r, auto cb) {
+                storage->async()->ListRecords(c, q, r, cb);
+              },
+              std::move(list), respond,
+              [respond](v1::ListRecordsResponse& r) {
                 std::string out = "{\"records\":[";
                 for (int i = 0; i < r.records_size(); ++i) {
                   if (i > 0) out.push_back(',');
                   out += r.records(i).json();
                 }
                 out += "],\"nextPageToken\":";
-                out += r.next_page_token().empty() ? "null" : Dump(r.next_page_token());
+                out += r.next_page_token().empty() ? "null"
+                                                   : Dump(r.next_page_token());
                 out += "}";
                 respond->Json(200, out);
               });
@@ -422,7 +495,8 @@ class Router {
 
 }  // namespace
 
-AdminKey::AdminKey(std::string file, std::string fixed_key) : file_(std::move(file)) {
+AdminKey::AdminKey(std::string file, std::string fixed_key)
+    : file_(std::move(file)) {
   key_ = std::move(fixed_key);
 }
 
@@ -431,7 +505,8 @@ std::string AdminKey::Current() {
   if (file_.empty()) return key_;
   struct stat st {};
   if (stat(file_.c_str(), &st) != 0) return key_;
-  int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  int64_t mtime =
+      static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   if (mtime != mtime_ns_) {
     std::ifstream in(file_);
     std::string key;
@@ -449,8 +524,9 @@ std::string AdminKey::Current() {
 void AdminHandler::onRequest(const Pistache::Http::Request& request,
                              Pistache::Http::ResponseWriter response) {
   auto copy = std::make_shared<RequestCopy>(CopyRequest(request));
-  auto respond = std::make_shared<Responder>(std::move(response), context_->metrics,
-                                             "admin_" + copy->method, copy->path, copy->start);
+  auto respond = std::make_shared<Responder>(
+      std::move(response), context_->metrics, "admin_" + copy->method,
+      copy->path, copy->start);
   Router(context_, std::move(copy), std::move(respond)).Route();
 }
 

@@ -7,7 +7,6 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
-
 #include "services/edge/backends.h"
 #include "services/edge/http_util.h"
 #include "services/edge/listener_cache.h"

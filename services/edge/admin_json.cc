@@ -14,19 +14,24 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-absl::Status Bad(const std::string& message) { return InvalidArgumentError("invalid_request", message); }
-
-std::string Rfc3339(int64_t seconds) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(seconds), absl::UTCTimeZone());
+absl::Status Bad(const std::string& message) {
+  return InvalidArgumentError("invalid_request", message);
 }
 
-absl::StatusOr<std::string> String(const json& object, const char* field, bool required) {
+std::string Rfc3339(int64_t seconds) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(seconds),
+                          absl::UTCTimeZone());
+}
+
+absl::StatusOr<std::string> String(const json& object, const char* field,
+                                   bool required) {
   auto it = object.find(field);
   if (it == object.end() || it->is_null()) {
     if (required) return Bad(absl::StrCat("\"", field, "\" is required"));
     return std::string();
   }
-  if (!it->is_string()) return Bad(absl::StrCat("\"", field, "\" must be a string"));
+  if (!it->is_string())
+    return Bad(absl::StrCat("\"", field, "\" must be a string"));
   return it->get<std::string>();
 }
 
@@ -80,7 +85,8 @@ json AuthToJson(const v1::AuthConfig& a) {
       if (!a.algorithm().empty()) out["algorithm"] = a.algorithm();
       if (!a.encoding().empty()) out["encoding"] = a.encoding();
       if (!a.prefix().empty()) out["prefix"] = a.prefix();
-      if (a.tolerance_seconds() > 0) out["toleranceSeconds"] = a.tolerance_seconds();
+      if (a.tolerance_seconds() > 0)
+        out["toleranceSeconds"] = a.tolerance_seconds();
       break;
     default:
       break;
@@ -88,7 +94,8 @@ json AuthToJson(const v1::AuthConfig& a) {
   return out;
 }
 
-absl::StatusOr<v1::AuthConfig> AuthFromJson(const json& a, std::string* secret) {
+absl::StatusOr<v1::AuthConfig> AuthFromJson(const json& a,
+                                            std::string* secret) {
   if (!a.is_object()) return Bad("\"auth\" must be an object");
   v1::AuthConfig config;
   SLUICE_ASSIGN_OR_RETURN(std::string method, String(a, "method", true));
@@ -111,15 +118,19 @@ absl::StatusOr<v1::AuthConfig> AuthFromJson(const json& a, std::string* secret) 
     SLUICE_ASSIGN_OR_RETURN(std::string name, String(a, "name", false));
     SLUICE_ASSIGN_OR_RETURN(std::string prefix, String(a, "prefix", false));
     if (config.read_from() != v1::TOKEN_SOURCE_AUTHORIZATION && name.empty()) {
-      return Bad("\"auth.name\" is required when the token is read from a header or query parameter");
+      return Bad(
+          "\"auth.name\" is required when the token is read from a header or "
+          "query parameter");
     }
-    if (name.size() > 128 || prefix.size() > 64) return Bad("\"auth.name\" or \"auth.prefix\" is too long");
+    if (name.size() > 128 || prefix.size() > 64)
+      return Bad("\"auth.name\" or \"auth.prefix\" is too long");
     config.set_name(name);
     config.set_prefix(prefix);
   } else if (method == "basic") {
     config.set_method(v1::AUTH_METHOD_BASIC);
     SLUICE_ASSIGN_OR_RETURN(std::string username, String(a, "username", true));
-    if (username.empty() || username.find(':') != std::string::npos || username.size() > 128) {
+    if (username.empty() || username.find(':') != std::string::npos ||
+        username.size() > 128) {
       return Bad("\"auth.username\" must be 1 to 128 characters without ':'");
     }
     config.set_username(username);
@@ -129,7 +140,8 @@ absl::StatusOr<v1::AuthConfig> AuthFromJson(const json& a, std::string* secret) 
     SLUICE_ASSIGN_OR_RETURN(std::string preset, String(a, "preset", true));
     config.set_preset(Lower(preset));
     SLUICE_ASSIGN_OR_RETURN(std::string header, String(a, "header", false));
-    SLUICE_ASSIGN_OR_RETURN(std::string algorithm, String(a, "algorithm", false));
+    SLUICE_ASSIGN_OR_RETURN(std::string algorithm,
+                            String(a, "algorithm", false));
     SLUICE_ASSIGN_OR_RETURN(std::string encoding, String(a, "encoding", false));
     SLUICE_ASSIGN_OR_RETURN(std::string prefix, String(a, "prefix", false));
     config.set_header(header);
@@ -137,8 +149,10 @@ absl::StatusOr<v1::AuthConfig> AuthFromJson(const json& a, std::string* secret) 
     config.set_encoding(Lower(encoding));
     config.set_prefix(prefix);
     if (auto t = a.find("toleranceSeconds"); t != a.end()) {
-      if (!t->is_number_integer() || t->get<int64_t>() <= 0 || t->get<int64_t>() > 86400) {
-        return Bad("\"auth.toleranceSeconds\" must be an integer from 1 to 86400");
+      if (!t->is_number_integer() || t->get<int64_t>() <= 0 ||
+          t->get<int64_t>() > 86400) {
+        return Bad(
+            "\"auth.toleranceSeconds\" must be an integer from 1 to 86400");
       }
       config.set_tolerance_seconds(t->get<int>());
     }
@@ -149,19 +163,23 @@ absl::StatusOr<v1::AuthConfig> AuthFromJson(const json& a, std::string* secret) 
   return config;
 }
 
-absl::Status ReadCommon(const json& body, v1::Listener* listener, std::vector<std::string>* present) {
+absl::Status ReadCommon(const json& body, v1::Listener* listener,
+                        std::vector<std::string>* present) {
   if (auto r = body.find("retention"); r != body.end()) {
-    if (!r->is_null() && !r->is_string()) return Bad("\"retention\" must be a string such as \"30d\"");
+    if (!r->is_null() && !r->is_string())
+      return Bad("\"retention\" must be a string such as \"30d\"");
     listener->set_retention(r->is_null() ? "" : r->get<std::string>());
     present->push_back("retention");
   }
   if (auto m = body.find("maxBodyBytes"); m != body.end()) {
-    if (!m->is_number_integer()) return Bad("\"maxBodyBytes\" must be an integer");
+    if (!m->is_number_integer())
+      return Bad("\"maxBodyBytes\" must be an integer");
     listener->set_max_body_bytes(m->get<int64_t>());
     present->push_back("max_body_bytes");
   }
   if (auto s = body.find("script"); s != body.end()) {
-    if (!s->is_null() && !s->is_string()) return Bad("\"script\" must be a string");
+    if (!s->is_null() && !s->is_string())
+      return Bad("\"script\" must be a string");
     listener->set_script(s->is_null() ? "" : s->get<std::string>());
     present->push_back("script");
   }
@@ -200,7 +218,8 @@ json ListenerToJson(const v1::Listener& l, const std::string& ingest_base_url) {
       {"uuid", l.uuid()},
       {"integrationUuid", l.integration_uuid()},
       {"name", l.name()},
-      {"url", absl::StrCat(ingest_base_url, "/", l.integration_uuid(), "/", l.uuid())},
+      {"url",
+       absl::StrCat(ingest_base_url, "/", l.integration_uuid(), "/", l.uuid())},
       {"auth", AuthToJson(l.auth())},
       {"structure",
        {{"baseName", l.structure().base_name()},
@@ -211,7 +230,8 @@ json ListenerToJson(const v1::Listener& l, const std::string& ingest_base_url) {
       {"script", l.script()},
       {"createTime", Rfc3339(l.create_time().seconds())},
   };
-  out["retention"] = l.retention().empty() ? json(nullptr) : json(l.retention());
+  out["retention"] =
+      l.retention().empty() ? json(nullptr) : json(l.retention());
   return out;
 }
 
@@ -223,53 +243,66 @@ absl::StatusOr<v1::DataStructure> StructureFromJson(const json& s) {
   structure.set_base_name(base);
   structure.set_root_path(root);
   auto key = s.find("primaryKey");
-  if (key == s.end()) return Bad("\"primaryKey\" is required: a list of root field names");
+  if (key == s.end())
+    return Bad("\"primaryKey\" is required: a list of root field names");
   if (key->is_string()) {
     structure.add_primary_key(key->get<std::string>());
   } else if (key->is_array()) {
     for (const json& k : *key) {
-      if (!k.is_string()) return Bad("\"primaryKey\" must list field names as strings");
+      if (!k.is_string())
+        return Bad("\"primaryKey\" must list field names as strings");
       structure.add_primary_key(k.get<std::string>());
     }
   } else {
     return Bad("\"primaryKey\" must be a list of field names");
   }
   auto sample = s.find("sample");
-  if (sample == s.end() || sample->is_null()) return Bad("\"sample\" is required: a JSON sample payload");
+  if (sample == s.end() || sample->is_null())
+    return Bad("\"sample\" is required: a JSON sample payload");
   // A sample may be given as JSON or as a string holding JSON.
-  structure.set_sample_json(sample->is_string() ? sample->get<std::string>()
-                                                : sample->dump(-1, ' ', false, json::error_handler_t::replace));
+  structure.set_sample_json(
+      sample->is_string()
+          ? sample->get<std::string>()
+          : sample->dump(-1, ' ', false, json::error_handler_t::replace));
   return structure;
 }
 
-absl::StatusOr<v1::Listener> ListenerFromJson(const json& body, std::string* secret) {
+absl::StatusOr<v1::Listener> ListenerFromJson(const json& body,
+                                              std::string* secret) {
   if (!body.is_object()) return Bad("the body must be a JSON object");
   v1::Listener listener;
   SLUICE_ASSIGN_OR_RETURN(std::string name, String(body, "name", true));
   listener.set_name(name);
   auto auth = body.find("auth");
-  if (auth == body.end()) return Bad("\"auth\" is required, e.g. {\"method\":\"none\"}");
-  SLUICE_ASSIGN_OR_RETURN(*listener.mutable_auth(), AuthFromJson(*auth, secret));
+  if (auth == body.end())
+    return Bad("\"auth\" is required, e.g. {\"method\":\"none\"}");
+  SLUICE_ASSIGN_OR_RETURN(*listener.mutable_auth(),
+                          AuthFromJson(*auth, secret));
   auto structure = body.find("structure");
   if (structure == body.end()) return Bad("\"structure\" is required");
-  SLUICE_ASSIGN_OR_RETURN(*listener.mutable_structure(), StructureFromJson(*structure));
+  SLUICE_ASSIGN_OR_RETURN(*listener.mutable_structure(),
+                          StructureFromJson(*structure));
   std::vector<std::string> present;
   SLUICE_RETURN_IF_ERROR(ReadCommon(body, &listener, &present));
   return listener;
 }
 
-absl::StatusOr<v1::Listener> ListenerPatchFromJson(const json& body, std::string* secret,
-                                                   std::vector<std::string>* mask) {
+absl::StatusOr<v1::Listener> ListenerPatchFromJson(
+    const json& body, std::string* secret, std::vector<std::string>* mask) {
   if (!body.is_object()) return Bad("the body must be a JSON object");
   v1::Listener listener;
   for (const auto& [key, value] : body.items()) {
-    if (key != "auth" && key != "retention" && key != "maxBodyBytes" && key != "script") {
-      return Bad(absl::StrCat("\"", key, "\" cannot be changed; PATCH takes auth, retention, "
-                              "maxBodyBytes and script"));
+    if (key != "auth" && key != "retention" && key != "maxBodyBytes" &&
+        key != "script") {
+      return Bad(
+          absl::StrCat("\"", key,
+                       "\" cannot be changed; PATCH takes auth, retention, "
+                       "maxBodyBytes and script"));
     }
   }
   if (auto auth = body.find("auth"); auth != body.end()) {
-    SLUICE_ASSIGN_OR_RETURN(*listener.mutable_auth(), AuthFromJson(*auth, secret));
+    SLUICE_ASSIGN_OR_RETURN(*listener.mutable_auth(),
+                            AuthFromJson(*auth, secret));
     mask->push_back("auth");
   }
   SLUICE_RETURN_IF_ERROR(ReadCommon(body, &listener, mask));

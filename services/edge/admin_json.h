@@ -18,20 +18,24 @@ namespace sluice::edge {
 nlohmann::ordered_json IntegrationToJson(const v1::Integration& integration);
 
 // A listener without secrets; `ingest_base_url` is e.g. "https://host:8443".
-nlohmann::ordered_json ListenerToJson(const v1::Listener& listener, const std::string& ingest_base_url);
+nlohmann::ordered_json ListenerToJson(const v1::Listener& listener,
+                                      const std::string& ingest_base_url);
 
 nlohmann::ordered_json TablesToJson(const v1::DataStructure& structure);
 
 // Parses a listener creation body. A user-chosen basic password or HMAC
 // secret goes to `secret`.
-absl::StatusOr<v1::Listener> ListenerFromJson(const nlohmann::ordered_json& body, std::string* secret);
+absl::StatusOr<v1::Listener> ListenerFromJson(
+    const nlohmann::ordered_json& body, std::string* secret);
 
 // Parses a PATCH body: the fields present and the update mask.
-absl::StatusOr<v1::Listener> ListenerPatchFromJson(const nlohmann::ordered_json& body, std::string* secret,
-                                                   std::vector<std::string>* mask);
+absl::StatusOr<v1::Listener> ListenerPatchFromJson(
+    const nlohmann::ordered_json& body, std::string* secret,
+    std::vector<std::string>* mask);
 
 // Parses the structure part ({"baseName","rootPath","primaryKey","sample"}).
-absl::StatusOr<v1::DataStructure> StructureFromJson(const nlohmann::ordered_json& body);
+absl::StatusOr<v1::DataStructure> StructureFromJson(
+    const nlohmann::ordered_json& body);
 
 }  // namespace sluice::edge
 

@@ -34,9 +34,12 @@ TEST(AdminJsonTest, RejectionsNameTheField) {
   } cases[] = {
       {R"({"auth":{"method":"none"},"structure":{}})", "\"name\" is required"},
       {R"({"name":"x","structure":{}})", "\"auth\" is required"},
-      {R"({"name":"x","auth":{"method":"magic"},"structure":{}})", "auth.method"},
-      {R"({"name":"x","auth":{"method":"token","readFrom":"header"},"structure":{}})", "auth.name"},
-      {R"({"name":"x","auth":{"method":"none"},"structure":{"baseName":"t","sample":{}}})", "primaryKey"},
+      {R"({"name":"x","auth":{"method":"magic"},"structure":{}})",
+       "auth.method"},
+      {R"({"name":"x","auth":{"method":"token","readFrom":"header"},"structure":{}})",
+       "auth.name"},
+      {R"({"name":"x","auth":{"method":"none"},"structure":{"baseName":"t","sample":{}}})",
+       "primaryKey"},
       {R"({"name":"x","auth":{"method":"none"},"structure":{"baseName":"t","primaryKey":["id"]}})",
        "\"sample\" is required"},
       {R"({"name":"x","auth":{"method":"none"},"structure":{"baseName":"t","primaryKey":["id"],"sample":{}},"maxBodyBytes":"big"})",
@@ -46,7 +49,8 @@ TEST(AdminJsonTest, RejectionsNameTheField) {
     auto listener = ListenerFromJson(json::parse(c.body), &secret);
     ASSERT_FALSE(listener.ok()) << c.body;
     EXPECT_EQ(listener.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_NE(listener.status().message().find(c.fragment), absl::string_view::npos)
+    EXPECT_NE(listener.status().message().find(c.fragment),
+              absl::string_view::npos)
         << listener.status();
   }
 }
@@ -68,10 +72,12 @@ TEST(AdminJsonTest, ListenerJsonNeverCarriesSecrets) {
 TEST(AdminJsonTest, PatchBuildsAMask) {
   std::string secret;
   std::vector<std::string> mask;
-  auto l = ListenerPatchFromJson(json::parse(R"({"retention":"1h","maxBodyBytes":5})"), &secret, &mask);
+  auto l = ListenerPatchFromJson(
+      json::parse(R"({"retention":"1h","maxBodyBytes":5})"), &secret, &mask);
   ASSERT_TRUE(l.ok());
   EXPECT_EQ(mask, (std::vector<std::string>{"retention", "max_body_bytes"}));
-  auto bad = ListenerPatchFromJson(json::parse(R"({"name":"new"})"), &secret, &mask);
+  auto bad =
+      ListenerPatchFromJson(json::parse(R"({"name":"new"})"), &secret, &mask);
   EXPECT_FALSE(bad.ok());
 }
 

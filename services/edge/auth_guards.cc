@@ -8,27 +8,35 @@
 
 namespace sluice::edge {
 
-FailureLimiter::FailureLimiter(int max_failures, std::chrono::seconds window, size_t max_entries,
-                               Clock clock)
-    : max_failures_(max_failures), window_(window), max_entries_(max_entries), clock_(std::move(clock)) {
+FailureLimiter::FailureLimiter(int max_failures, std::chrono::seconds window,
+                               size_t max_entries, Clock clock)
+    : max_failures_(max_failures),
+      window_(window),
+      max_entries_(max_entries),
+      clock_(std::move(clock)) {
   if (!clock_) clock_ = [] { return std::chrono::steady_clock::now(); };
 }
 
-int FailureLimiter::BlockedFor(const std::string& listener, const std::string& client) {
+int FailureLimiter::BlockedFor(const std::string& listener,
+                               const std::string& client) {
   absl::MutexLock lock(&mu_);
   auto it = windows_.find(listener + "|" + client);
   if (it == windows_.end() || it->second.failures <= max_failures_) return 0;
   auto left = it->second.start + window_ - clock_();
   if (left <= std::chrono::seconds(0)) return 0;
-  return static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(left).count()) + 1;
+  return static_cast<int>(
+             std::chrono::duration_cast<std::chrono::seconds>(left).count()) +
+         1;
 }
 
-void FailureLimiter::RecordFailure(const std::string& listener, const std::string& client) {
+void FailureLimiter::RecordFailure(const std::string& listener,
+                                   const std::string& client) {
   absl::MutexLock lock(&mu_);
   auto now = clock_();
   if (windows_.size() >= max_entries_) {
     for (auto it = windows_.begin(); it != windows_.end();) {
-      it = it->second.start + window_ <= now ? windows_.erase(it) : std::next(it);
+      it = it->second.start + window_ <= now ? windows_.erase(it)
+                                             : std::next(it);
     }
     // Still full: forget the oldest half rather than grow.
     if (windows_.size() >= max_entries_) windows_.clear();
@@ -41,18 +49,20 @@ void FailureLimiter::RecordFailure(const std::string& listener, const std::strin
   ++w.failures;
 }
 
-PasswordChecker::PasswordChecker(int threads, size_t max_queue, size_t max_cached)
+PasswordChecker::PasswordChecker(int threads, size_t max_queue,
+                                 size_t max_cached)
     : executor_(std::make_unique<BlockingExecutor>(threads)),
       max_queue_(max_queue),
       max_cached_(max_cached) {}
 
 PasswordChecker::~PasswordChecker() = default;
 
-void PasswordChecker::Check(const std::string& listener_uuid, int64_t version, const std::string& kdf,
-                            const std::string& password,
+void PasswordChecker::Check(const std::string& listener_uuid, int64_t version,
+                            const std::string& kdf, const std::string& password,
                             std::function<void(absl::StatusOr<bool>)> done) {
   // The cache key is a digest: clear passwords are never kept.
-  std::string key = crypto::Sha256(absl::StrCat(listener_uuid, "|", version, "|", password));
+  std::string key =
+      crypto::Sha256(absl::StrCat(listener_uuid, "|", version, "|", password));
   std::optional<absl::StatusOr<bool>> answer;
   {
     absl::MutexLock lock(&mu_);

@@ -25,8 +25,8 @@ namespace sluice::edge {
 class FailureLimiter {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
-  FailureLimiter(int max_failures, std::chrono::seconds window, size_t max_entries,
-                 Clock clock = nullptr);
+  FailureLimiter(int max_failures, std::chrono::seconds window,
+                 size_t max_entries, Clock clock = nullptr);
 
   // Seconds until the pair may try again, or 0 when it is not blocked.
   int BlockedFor(const std::string& listener, const std::string& client);
@@ -58,8 +58,9 @@ class PasswordChecker {
   ~PasswordChecker();
 
   // `done(ok)` runs inline on a cache hit, else on the KDF executor.
-  void Check(const std::string& listener_uuid, int64_t version, const std::string& kdf,
-             const std::string& password, std::function<void(absl::StatusOr<bool>)> done);
+  void Check(const std::string& listener_uuid, int64_t version,
+             const std::string& kdf, const std::string& password,
+             std::function<void(absl::StatusOr<bool>)> done);
 
   // How many times the KDF has run (for tests and metrics).
   int64_t kdf_runs() {
@@ -76,8 +77,9 @@ class PasswordChecker {
   int64_t kdf_runs_ ABSL_GUARDED_BY(mu_) = 0;
   std::unordered_map<std::string, bool> verdicts_ ABSL_GUARDED_BY(mu_);
   // Checks of the same credential arriving while its KDF runs wait for it.
-  std::unordered_map<std::string, std::vector<std::function<void(absl::StatusOr<bool>)>>> waiting_
-      ABSL_GUARDED_BY(mu_);
+  std::unordered_map<std::string,
+                     std::vector<std::function<void(absl::StatusOr<bool>)>>>
+      waiting_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::edge

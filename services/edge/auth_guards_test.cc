@@ -11,12 +11,13 @@ namespace {
 
 TEST(FailureLimiterTest, BlocksAfterTheLimitUntilTheWindowEnds) {
   auto now = std::chrono::steady_clock::time_point{};
-  FailureLimiter limiter(20, std::chrono::seconds(60), 1000, [&] { return now; });
+  FailureLimiter limiter(20, std::chrono::seconds(60), 1000,
+                         [&] { return now; });
   for (int i = 0; i < 20; ++i) limiter.RecordFailure("l", "1.2.3.4");
   EXPECT_EQ(limiter.BlockedFor("l", "1.2.3.4"), 0);  // 20 is allowed
   limiter.RecordFailure("l", "1.2.3.4");
   EXPECT_EQ(limiter.BlockedFor("l", "1.2.3.4"), 61);
-  EXPECT_EQ(limiter.BlockedFor("l", "5.6.7.8"), 0);    // other clients
+  EXPECT_EQ(limiter.BlockedFor("l", "5.6.7.8"), 0);      // other clients
   EXPECT_EQ(limiter.BlockedFor("other", "1.2.3.4"), 0);  // other listeners
   now += std::chrono::seconds(30);
   EXPECT_EQ(limiter.BlockedFor("l", "1.2.3.4"), 31);
@@ -37,7 +38,8 @@ TEST(PasswordCheckerTest, RunsTheKdfOncePerCredential) {
   std::string kdf = crypto::HashPassword("a good password");
   auto check = [&](const std::string& password) {
     std::promise<absl::StatusOr<bool>> result;
-    checker.Check("l", 1, kdf, password, [&](absl::StatusOr<bool> ok) { result.set_value(ok); });
+    checker.Check("l", 1, kdf, password,
+                  [&](absl::StatusOr<bool> ok) { result.set_value(ok); });
     return result.get_future().get();
   };
   for (int i = 0; i < 100; ++i) EXPECT_TRUE(*check("a good password"));
@@ -47,7 +49,8 @@ TEST(PasswordCheckerTest, RunsTheKdfOncePerCredential) {
   EXPECT_EQ(checker.kdf_runs(), 2);
   // A new credential version (rotation) is checked afresh.
   std::promise<absl::StatusOr<bool>> result;
-  checker.Check("l", 2, kdf, "a good password", [&](absl::StatusOr<bool> ok) { result.set_value(ok); });
+  checker.Check("l", 2, kdf, "a good password",
+                [&](absl::StatusOr<bool> ok) { result.set_value(ok); });
   EXPECT_TRUE(*result.get_future().get());
   EXPECT_EQ(checker.kdf_runs(), 3);
 }
@@ -57,7 +60,8 @@ TEST(PasswordCheckerTest, ConcurrentChecksOfOneCredentialShareOneKdfRun) {
   std::string kdf = crypto::HashPassword("shared password");
   std::vector<std::promise<absl::StatusOr<bool>>> results(32);
   for (auto& r : results) {
-    checker.Check("l", 1, kdf, "shared password", [&r](absl::StatusOr<bool> ok) { r.set_value(ok); });
+    checker.Check("l", 1, kdf, "shared password",
+                  [&r](absl::StatusOr<bool> ok) { r.set_value(ok); });
   }
   for (auto& r : results) EXPECT_TRUE(*r.get_future().get());
   EXPECT_EQ(checker.kdf_runs(), 1);

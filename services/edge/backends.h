@@ -19,7 +19,8 @@ namespace sluice::edge {
 
 // Channels and stubs of the services the edge calls. Stubs are thread-safe.
 struct Backends {
-  std::shared_ptr<grpc::Channel> schema_channel, auth_channel, storage_channel, retention_channel;
+  std::shared_ptr<grpc::Channel> schema_channel, auth_channel, storage_channel,
+      retention_channel;
   std::unique_ptr<v1::SchemaService::Stub> schema;
   std::unique_ptr<v1::AuthService::Stub> auth;
   std::unique_ptr<v1::StorageService::Stub> storage;
@@ -28,7 +29,8 @@ struct Backends {
 
 // Starts an asynchronous unary call without blocking the caller; `done`
 // runs on a gRPC thread with the call's status and response. `start` is
-// e.g. [&](auto* c, auto* q, auto* r, auto cb) { stub->async()->Write(c, q, r, cb); }.
+// e.g. [&](auto* c, auto* q, auto* r, auto cb) { stub->async()->Write(c, q, r,
+// cb); }.
 template <typename Request, typename Response, typename Start>
 void AsyncCall(Start start, Request request, std::chrono::milliseconds timeout,
                std::function<void(absl::Status, Response&)> done) {
@@ -42,10 +44,11 @@ void AsyncCall(Start start, Request request, std::chrono::milliseconds timeout,
   call->request = std::move(request);
   call->done = std::move(done);
   call->context.set_deadline(std::chrono::system_clock::now() + timeout);
-  start(&call->context, &call->request, &call->response, [call](grpc::Status status) {
-    call->done(FromGrpcStatus(status), call->response);
-    delete call;
-  });
+  start(&call->context, &call->request, &call->response,
+        [call](grpc::Status status) {
+          call->done(FromGrpcStatus(status), call->response);
+          delete call;
+        });
 }
 
 }  // namespace sluice::edge

@@ -1,11 +1,11 @@
 #include "services/edge/credential_check.h"
 
+#include <cctype>
+#include <vector>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-
-#include <cctype>
-#include <vector>
 #include "common/crypto/crypto.h"
 
 namespace sluice::edge {
@@ -13,8 +13,9 @@ namespace {
 
 Verdict CompareDigest(const std::string& presented, const std::string& digest) {
   if (presented.empty()) return Verdict::kMissing;
-  return crypto::ConstantTimeEquals(crypto::Sha256(presented), digest) ? Verdict::kOk
-                                                                       : Verdict::kInvalid;
+  return crypto::ConstantTimeEquals(crypto::Sha256(presented), digest)
+             ? Verdict::kOk
+             : Verdict::kInvalid;
 }
 
 // The value after `scheme` in an Authorization header ("Bearer abc" → "abc").
@@ -23,15 +24,18 @@ std::optional<std::string> AfterScheme(const std::optional<std::string>& header,
   if (!header) return std::nullopt;
   std::string value(absl::StripAsciiWhitespace(*header));
   if (scheme.empty()) return value;
-  if (value.size() <= scheme.size() || !absl::StartsWithIgnoreCase(value, scheme) ||
+  if (value.size() <= scheme.size() ||
+      !absl::StartsWithIgnoreCase(value, scheme) ||
       value[scheme.size()] != ' ') {
     return std::nullopt;
   }
-  return std::string(absl::StripAsciiWhitespace(value.substr(scheme.size() + 1)));
+  return std::string(
+      absl::StripAsciiWhitespace(value.substr(scheme.size() + 1)));
 }
 
 std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
@@ -40,7 +44,8 @@ std::vector<std::string> Split(const std::string& s, char sep) {
   size_t start = 0;
   while (true) {
     size_t at = s.find(sep, start);
-    std::string part(absl::StripAsciiWhitespace(s.substr(start, at == std::string::npos ? at : at - start)));
+    std::string part(absl::StripAsciiWhitespace(
+        s.substr(start, at == std::string::npos ? at : at - start)));
     if (!part.empty()) out.push_back(part);
     if (at == std::string::npos) return out;
     start = at + 1;
@@ -62,14 +67,19 @@ Verdict CheckHmac(const v1::Verifier& verifier, const PresentedCredentials& p) {
   if (preset == "github") {
     auto sig = p.header("X-Hub-Signature-256");
     if (!sig) return Verdict::kMissing;
-    std::string expected = "sha256=" + crypto::HexEncode(crypto::Hmac("sha256", key, p.body));
-    return crypto::ConstantTimeEquals(Lower(*sig), expected) ? Verdict::kOk : Verdict::kInvalid;
+    std::string expected =
+        "sha256=" + crypto::HexEncode(crypto::Hmac("sha256", key, p.body));
+    return crypto::ConstantTimeEquals(Lower(*sig), expected)
+               ? Verdict::kOk
+               : Verdict::kInvalid;
   }
   if (preset == "shopify") {
     auto sig = p.header("X-Shopify-Hmac-Sha256");
     if (!sig) return Verdict::kMissing;
-    std::string expected = crypto::Base64Encode(crypto::Hmac("sha256", key, p.body));
-    return crypto::ConstantTimeEquals(std::string(absl::StripAsciiWhitespace(*sig)), expected)
+    std::string expected =
+        crypto::Base64Encode(crypto::Hmac("sha256", key, p.body));
+    return crypto::ConstantTimeEquals(
+               std::string(absl::StripAsciiWhitespace(*sig)), expected)
                ? Verdict::kOk
                : Verdict::kInvalid;
   }
@@ -90,9 +100,11 @@ Verdict CheckHmac(const v1::Verifier& verifier, const PresentedCredentials& p) {
       return Verdict::kInvalid;
     }
     std::string signed_payload = timestamp + "." + std::string(p.body);
-    std::string expected = crypto::HexEncode(crypto::Hmac("sha256", key, signed_payload));
+    std::string expected =
+        crypto::HexEncode(crypto::Hmac("sha256", key, signed_payload));
     bool ok = false;
-    for (const std::string& s : signatures) ok |= crypto::ConstantTimeEquals(s, expected);
+    for (const std::string& s : signatures)
+      ok |= crypto::ConstantTimeEquals(s, expected);
     return ok ? Verdict::kOk : Verdict::kInvalid;
   }
   if (preset == "standard-webhooks") {
@@ -100,12 +112,16 @@ Verdict CheckHmac(const v1::Verifier& verifier, const PresentedCredentials& p) {
     auto timestamp = p.header("webhook-timestamp");
     auto header = p.header("webhook-signature");
     if (!id || !timestamp || !header) return Verdict::kMissing;
-    if (!WithinTolerance(*timestamp, p.now_seconds, c.tolerance_seconds())) return Verdict::kInvalid;
-    std::string signed_payload = *id + "." + *timestamp + "." + std::string(p.body);
-    std::string expected = crypto::Base64Encode(crypto::Hmac("sha256", key, signed_payload));
+    if (!WithinTolerance(*timestamp, p.now_seconds, c.tolerance_seconds()))
+      return Verdict::kInvalid;
+    std::string signed_payload =
+        *id + "." + *timestamp + "." + std::string(p.body);
+    std::string expected =
+        crypto::Base64Encode(crypto::Hmac("sha256", key, signed_payload));
     bool ok = false;
     for (const std::string& s : Split(*header, ' ')) {
-      if (s.rfind("v1,", 0) == 0) ok |= crypto::ConstantTimeEquals(s.substr(3), expected);
+      if (s.rfind("v1,", 0) == 0)
+        ok |= crypto::ConstantTimeEquals(s.substr(3), expected);
     }
     return ok ? Verdict::kOk : Verdict::kInvalid;
   }
@@ -117,20 +133,24 @@ Verdict CheckHmac(const v1::Verifier& verifier, const PresentedCredentials& p) {
       if (value.rfind(c.prefix(), 0) != 0) return Verdict::kInvalid;
       value = value.substr(c.prefix().size());
     }
-    std::string mac = crypto::Hmac(c.algorithm().empty() ? "sha256" : c.algorithm(), key, p.body);
+    std::string mac = crypto::Hmac(
+        c.algorithm().empty() ? "sha256" : c.algorithm(), key, p.body);
     if (c.encoding() == "base64") {
-      return crypto::ConstantTimeEquals(value, crypto::Base64Encode(mac)) ? Verdict::kOk
-                                                                          : Verdict::kInvalid;
+      return crypto::ConstantTimeEquals(value, crypto::Base64Encode(mac))
+                 ? Verdict::kOk
+                 : Verdict::kInvalid;
     }
-    return crypto::ConstantTimeEquals(Lower(value), crypto::HexEncode(mac)) ? Verdict::kOk
-                                                                            : Verdict::kInvalid;
+    return crypto::ConstantTimeEquals(Lower(value), crypto::HexEncode(mac))
+               ? Verdict::kOk
+               : Verdict::kInvalid;
   }
   return Verdict::kInvalid;
 }
 
 }  // namespace
 
-std::optional<std::pair<std::string, std::string>> ParseBasic(const std::optional<std::string>& header) {
+std::optional<std::pair<std::string, std::string>> ParseBasic(
+    const std::optional<std::string>& header) {
   auto encoded = AfterScheme(header, "Basic");
   if (!encoded) return std::nullopt;
   std::string decoded;
@@ -140,7 +160,8 @@ std::optional<std::pair<std::string, std::string>> ParseBasic(const std::optiona
   return std::make_pair(decoded.substr(0, colon), decoded.substr(colon + 1));
 }
 
-Verdict CheckCredentials(const v1::Verifier& verifier, const PresentedCredentials& presented) {
+Verdict CheckCredentials(const v1::Verifier& verifier,
+                         const PresentedCredentials& presented) {
   const v1::AuthConfig& config = verifier.config();
   switch (config.method()) {
     case v1::AUTH_METHOD_NONE:
@@ -155,8 +176,10 @@ Verdict CheckCredentials(const v1::Verifier& verifier, const PresentedCredential
           token = presented.query(config.name());
           break;
         case v1::TOKEN_SOURCE_AUTHORIZATION:
-          token = AfterScheme(presented.header("Authorization"), config.prefix());
-          if (!token && presented.header("Authorization")) return Verdict::kInvalid;
+          token =
+              AfterScheme(presented.header("Authorization"), config.prefix());
+          if (!token && presented.header("Authorization"))
+            return Verdict::kInvalid;
           break;
         default:
           return Verdict::kInvalid;
@@ -170,12 +193,14 @@ Verdict CheckCredentials(const v1::Verifier& verifier, const PresentedCredential
       auto basic = ParseBasic(header);
       if (!basic) return Verdict::kInvalid;
       // Evaluate both parts so timing does not reveal which one was wrong.
-      bool user_ok = crypto::ConstantTimeEquals(basic->first, config.username());
+      bool user_ok =
+          crypto::ConstantTimeEquals(basic->first, config.username());
       if (!verifier.password_kdf().empty()) {
         return user_ok ? Verdict::kNeedsPassword : Verdict::kInvalid;
       }
       Verdict password = CompareDigest(basic->second, verifier.secret_sha256());
-      return user_ok && password == Verdict::kOk ? Verdict::kOk : Verdict::kInvalid;
+      return user_ok && password == Verdict::kOk ? Verdict::kOk
+                                                 : Verdict::kInvalid;
     }
     case v1::AUTH_METHOD_HMAC:
       return CheckHmac(verifier, presented);

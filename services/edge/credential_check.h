@@ -30,10 +30,12 @@ struct PresentedCredentials {
 // signatures recomputed over the raw body; all comparisons constant time.
 // kMissing when the credential is absent, kInvalid when it is wrong
 // (including a signed timestamp outside the tolerance).
-Verdict CheckCredentials(const v1::Verifier& verifier, const PresentedCredentials& presented);
+Verdict CheckCredentials(const v1::Verifier& verifier,
+                         const PresentedCredentials& presented);
 
 // The user name and password of a Basic Authorization header.
-std::optional<std::pair<std::string, std::string>> ParseBasic(const std::optional<std::string>& header);
+std::optional<std::pair<std::string, std::string>> ParseBasic(
+    const std::optional<std::string>& header);
 
 }  // namespace sluice::edge
 

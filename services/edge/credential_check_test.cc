@@ -46,27 +46,41 @@ v1::Verifier TokenVerifier(v1::TokenSource source, const std::string& name,
 
 TEST(CredentialCheckTest, TokenFromHeader) {
   auto v = TokenVerifier(v1::TOKEN_SOURCE_HEADER, "X-Api-Token");
-  EXPECT_EQ(CheckCredentials(v, FakeRequest{{{"x-api-token", "s3cret"}}, {}}.Presented()), Verdict::kOk);
-  EXPECT_EQ(CheckCredentials(v, FakeRequest{{{"x-api-token", "s3cres"}}, {}}.Presented()),
+  EXPECT_EQ(CheckCredentials(
+                v, FakeRequest{{{"x-api-token", "s3cret"}}, {}}.Presented()),
+            Verdict::kOk);
+  EXPECT_EQ(CheckCredentials(
+                v, FakeRequest{{{"x-api-token", "s3cres"}}, {}}.Presented()),
             Verdict::kInvalid);
   EXPECT_EQ(CheckCredentials(v, FakeRequest{}.Presented()), Verdict::kMissing);
 }
 
 TEST(CredentialCheckTest, TokenFromQuery) {
   auto v = TokenVerifier(v1::TOKEN_SOURCE_QUERY, "token");
-  EXPECT_EQ(CheckCredentials(v, FakeRequest{{}, {{"token", "s3cret"}}}.Presented()), Verdict::kOk);
-  EXPECT_EQ(CheckCredentials(v, FakeRequest{{}, {{"token", "x"}}}.Presented()), Verdict::kInvalid);
-  EXPECT_EQ(CheckCredentials(v, FakeRequest{{}, {{"other", "s3cret"}}}.Presented()), Verdict::kMissing);
+  EXPECT_EQ(
+      CheckCredentials(v, FakeRequest{{}, {{"token", "s3cret"}}}.Presented()),
+      Verdict::kOk);
+  EXPECT_EQ(CheckCredentials(v, FakeRequest{{}, {{"token", "x"}}}.Presented()),
+            Verdict::kInvalid);
+  EXPECT_EQ(
+      CheckCredentials(v, FakeRequest{{}, {{"other", "s3cret"}}}.Presented()),
+      Verdict::kMissing);
 }
 
 TEST(CredentialCheckTest, TokenFromAuthorizationWithPrefix) {
   auto v = TokenVerifier(v1::TOKEN_SOURCE_AUTHORIZATION, "", "Bearer");
-  EXPECT_EQ(CheckCredentials(v, FakeRequest{{{"authorization", "Bearer s3cret"}}, {}}.Presented()),
-            Verdict::kOk);
-  EXPECT_EQ(CheckCredentials(v, FakeRequest{{{"authorization", "bearer s3cret"}}, {}}.Presented()),
-            Verdict::kOk);
-  EXPECT_EQ(CheckCredentials(v, FakeRequest{{{"authorization", "Token s3cret"}}, {}}.Presented()),
-            Verdict::kInvalid);
+  EXPECT_EQ(
+      CheckCredentials(
+          v, FakeRequest{{{"authorization", "Bearer s3cret"}}, {}}.Presented()),
+      Verdict::kOk);
+  EXPECT_EQ(
+      CheckCredentials(
+          v, FakeRequest{{{"authorization", "bearer s3cret"}}, {}}.Presented()),
+      Verdict::kOk);
+  EXPECT_EQ(
+      CheckCredentials(
+          v, FakeRequest{{{"authorization", "Token s3cret"}}, {}}.Presented()),
+      Verdict::kInvalid);
   EXPECT_EQ(CheckCredentials(v, FakeRequest{}.Presented()), Verdict::kMissing);
 }
 
@@ -76,14 +90,20 @@ TEST(CredentialCheckTest, Basic) {
   v.mutable_config()->set_username("uxi");
   v.set_secret_sha256(crypto::Sha256("pw"));
   auto basic = [](const std::string& userpass) {
-    return FakeRequest{{{"authorization", "Basic " + crypto::Base64Encode(userpass)}}, {}};
+    return FakeRequest{
+        {{"authorization", "Basic " + crypto::Base64Encode(userpass)}}, {}};
   };
   EXPECT_EQ(CheckCredentials(v, basic("uxi:pw").Presented()), Verdict::kOk);
-  EXPECT_EQ(CheckCredentials(v, basic("uxi:px").Presented()), Verdict::kInvalid);
-  EXPECT_EQ(CheckCredentials(v, basic("uxj:pw").Presented()), Verdict::kInvalid);
-  EXPECT_EQ(CheckCredentials(v, basic("nocolon").Presented()), Verdict::kInvalid);
-  EXPECT_EQ(CheckCredentials(v, FakeRequest{{{"authorization", "Basic !!!"}}, {}}.Presented()),
+  EXPECT_EQ(CheckCredentials(v, basic("uxi:px").Presented()),
             Verdict::kInvalid);
+  EXPECT_EQ(CheckCredentials(v, basic("uxj:pw").Presented()),
+            Verdict::kInvalid);
+  EXPECT_EQ(CheckCredentials(v, basic("nocolon").Presented()),
+            Verdict::kInvalid);
+  EXPECT_EQ(
+      CheckCredentials(
+          v, FakeRequest{{{"authorization", "Basic !!!"}}, {}}.Presented()),
+      Verdict::kInvalid);
   EXPECT_EQ(CheckCredentials(v, FakeRequest{}.Presented()), Verdict::kMissing);
 }
 
@@ -110,13 +130,19 @@ v1::Verifier Hmac(const std::string& preset, const std::string& key) {
 
 TEST(HmacTest, GithubPublishedVector) {
   auto v = Hmac("github", "It's a Secret to Everybody");
-  FakeRequest r{{{"x-hub-signature-256",
-                  "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"}},
-                {}, "Hello, World!", 0};
+  FakeRequest r{
+      {{"x-hub-signature-256",
+        "sha256="
+        "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"}},
+      {},
+      "Hello, World!",
+      0};
   EXPECT_EQ(CheckCredentials(v, r.Presented()), Verdict::kOk);
   r.body = "Hello, World?";
   EXPECT_EQ(CheckCredentials(v, r.Presented()), Verdict::kInvalid);
-  EXPECT_EQ(CheckCredentials(v, FakeRequest{{}, {}, "Hello, World!", 0}.Presented()), Verdict::kMissing);
+  EXPECT_EQ(
+      CheckCredentials(v, FakeRequest{{}, {}, "Hello, World!", 0}.Presented()),
+      Verdict::kMissing);
 }
 
 TEST(HmacTest, StandardWebhooksPublishedVector) {
@@ -125,11 +151,15 @@ TEST(HmacTest, StandardWebhooksPublishedVector) {
   auto v = Hmac("standard-webhooks", key);
   FakeRequest r{{{"webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"},
                  {"webhook-timestamp", "1614265330"},
-                 {"webhook-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="}},
-                {}, R"({"test": 2432232314})", 1614265330};
+                 {"webhook-signature",
+                  "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="}},
+                {},
+                R"({"test": 2432232314})",
+                1614265330};
   EXPECT_EQ(CheckCredentials(v, r.Presented()), Verdict::kOk);
   // Several signatures (key rotation): any one may match.
-  r.headers["webhook-signature"] = "v1,Zm9v v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+  r.headers["webhook-signature"] =
+      "v1,Zm9v v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
   EXPECT_EQ(CheckCredentials(v, r.Presented()), Verdict::kOk);
   FakeRequest stale = r;
   stale.now = 1614265330 + 301;
@@ -148,8 +178,13 @@ TEST(HmacTest, StandardWebhooksPublishedVector) {
 TEST(HmacTest, StripeSignsTimestampDotBodyWithTheSecretAsGiven) {
   auto v = Hmac("stripe", "whsec_test");
   std::string body = R"({"id":"evt_1"})";
-  std::string sig = crypto::HexEncode(crypto::Hmac("sha256", "whsec_test", "1700000000." + body));
-  FakeRequest r{{{"stripe-signature", "t=1700000000,v1=" + sig + ",v0=ignored"}}, {}, body, 1700000100};
+  std::string sig = crypto::HexEncode(
+      crypto::Hmac("sha256", "whsec_test", "1700000000." + body));
+  FakeRequest r{
+      {{"stripe-signature", "t=1700000000,v1=" + sig + ",v0=ignored"}},
+      {},
+      body,
+      1700000100};
   EXPECT_EQ(CheckCredentials(v, r.Presented()), Verdict::kOk);
   r.headers["stripe-signature"] = "t=1700000000,v1=00ff,v1=" + sig;
   EXPECT_EQ(CheckCredentials(v, r.Presented()), Verdict::kOk);
@@ -163,8 +198,12 @@ TEST(HmacTest, StripeSignsTimestampDotBodyWithTheSecretAsGiven) {
 TEST(HmacTest, ShopifyIsBase64) {
   auto v = Hmac("shopify", "shpss_secret");
   std::string body = R"({"order":1})";
-  FakeRequest r{{{"x-shopify-hmac-sha256", crypto::Base64Encode(crypto::Hmac("sha256", "shpss_secret", body))}},
-                {}, body, 0};
+  FakeRequest r{
+      {{"x-shopify-hmac-sha256",
+        crypto::Base64Encode(crypto::Hmac("sha256", "shpss_secret", body))}},
+      {},
+      body,
+      0};
   EXPECT_EQ(CheckCredentials(v, r.Presented()), Verdict::kOk);
   r.body += " ";
   EXPECT_EQ(CheckCredentials(v, r.Presented()), Verdict::kInvalid);
@@ -176,9 +215,14 @@ TEST(HmacTest, GenericHeaderAlgorithmEncodingAndPrefix) {
   v.mutable_config()->set_algorithm("sha512");
   v.mutable_config()->set_encoding("base64");
   v.mutable_config()->set_prefix("sha512=");
-  FakeRequest r{{{"x-signature", "sha512=" + crypto::Base64Encode(crypto::Hmac("sha512", "k", "b"))}}, {}, "b", 0};
+  FakeRequest r{{{"x-signature", "sha512=" + crypto::Base64Encode(crypto::Hmac(
+                                                 "sha512", "k", "b"))}},
+                {},
+                "b",
+                0};
   EXPECT_EQ(CheckCredentials(v, r.Presented()), Verdict::kOk);
-  r.headers["x-signature"] = crypto::Base64Encode(crypto::Hmac("sha512", "k", "b"));  // prefix missing
+  r.headers["x-signature"] =
+      crypto::Base64Encode(crypto::Hmac("sha512", "k", "b"));  // prefix missing
   EXPECT_EQ(CheckCredentials(v, r.Presented()), Verdict::kInvalid);
 }
 
@@ -187,9 +231,11 @@ TEST(CredentialCheckTest, UserChosenPasswordNeedsTheKdf) {
   v.mutable_config()->set_method(v1::AUTH_METHOD_BASIC);
   v.mutable_config()->set_username("uxi");
   v.set_password_kdf("scrypt$...");
-  FakeRequest ok{{{"authorization", "Basic " + crypto::Base64Encode("uxi:whatever")}}, {}};
+  FakeRequest ok{
+      {{"authorization", "Basic " + crypto::Base64Encode("uxi:whatever")}}, {}};
   EXPECT_EQ(CheckCredentials(v, ok.Presented()), Verdict::kNeedsPassword);
-  FakeRequest wrong_user{{{"authorization", "Basic " + crypto::Base64Encode("bob:whatever")}}, {}};
+  FakeRequest wrong_user{
+      {{"authorization", "Basic " + crypto::Base64Encode("bob:whatever")}}, {}};
   EXPECT_EQ(CheckCredentials(v, wrong_user.Presented()), Verdict::kInvalid);
 }
 

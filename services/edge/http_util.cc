@@ -1,11 +1,11 @@
 #include "services/edge/http_util.h"
 
+#include <spdlog/spdlog.h>
+
 #include <functional>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
-#include <spdlog/spdlog.h>
-
 #include "common/ops/metrics.h"
 
 namespace sluice::edge {
@@ -15,7 +15,8 @@ namespace {
 // to the wire (raw ones are dropped), so extra headers need a typed class.
 class ExtraHeader : public Pistache::Http::Header::Header {
  public:
-  ExtraHeader(std::string name, std::string value) : name_(std::move(name)), value_(std::move(value)) {}
+  ExtraHeader(std::string name, std::string value)
+      : name_(std::move(name)), value_(std::move(value)) {}
   const char* name() const override { return name_.c_str(); }
   void parse(const std::string& data) override { value_ = data; }
   void write(std::ostream& stream) const override { stream << value_; }
@@ -53,8 +54,10 @@ std::string PercentDecode(const std::string& text, bool plus_is_space) {
   };
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    if (c == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2])));
+    if (c == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 &&
+        hex(text[i + 2]) >= 0) {
+      out.push_back(
+          static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2])));
       i += 2;
     } else if (c == '+' && plus_is_space) {
       out.push_back(' ');
@@ -76,7 +79,8 @@ RequestCopy CopyRequest(const Pistache::Http::Request& request) {
   size_t start = 0;
   while (start <= path.size() && !path.empty()) {
     size_t slash = path.find('/', start);
-    std::string segment = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    std::string segment = path.substr(
+        start, slash == std::string::npos ? std::string::npos : slash - start);
     copy.segments.push_back(PercentDecode(segment, false));
     if (slash == std::string::npos) break;
     start = slash + 1;
@@ -92,7 +96,8 @@ RequestCopy CopyRequest(const Pistache::Http::Request& request) {
   }
   const auto& query = request.query();
   for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
-    copy.query[PercentDecode(it->first, true)] = PercentDecode(it->second, true);
+    copy.query[PercentDecode(it->first, true)] =
+        PercentDecode(it->second, true);
   }
   copy.body = request.body();
   try {
@@ -112,12 +117,14 @@ void Responder::Finish(int status) {
   sent_ = true;
   if (metrics_ != nullptr) {
     double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
+            .count();
     metrics_->Record(method_, std::to_string(status), seconds);
   }
 }
 
-void Responder::Raw(int status, const std::string& body, const std::string& content_type) {
+void Responder::Raw(int status, const std::string& body,
+                    const std::string& content_type) {
   if (sent_) return;
   Finish(status);
   try {
@@ -128,7 +135,8 @@ void Responder::Raw(int status, const std::string& body, const std::string& cont
   }
 }
 
-void Responder::Json(int status, const std::string& body, const Headers& extra_headers) {
+void Responder::Json(int status, const std::string& body,
+                     const Headers& extra_headers) {
   if (sent_) return;
   try {
     for (const auto& [name, value] : extra_headers) {
@@ -150,11 +158,13 @@ void Responder::Empty(int status) {
 
 void Responder::Error(const HttpError& error, const Headers& extra_headers) {
   if (error.http_status >= 500 && !sent_) {
-    spdlog::warn("msg=\"backend error\" method={} path=\"{}\" code={} error=\"{}\"", method_, path_,
-                 error.code, error.message);
+    spdlog::warn(
+        "msg=\"backend error\" method={} path=\"{}\" code={} error=\"{}\"",
+        method_, path_, error.code, error.message);
   }
   Headers headers = extra_headers;
-  if (error.retry_after > 0) headers.emplace_back("Retry-After", std::to_string(error.retry_after));
+  if (error.retry_after > 0)
+    headers.emplace_back("Retry-After", std::to_string(error.retry_after));
   Json(error.http_status, error.ToJson(), headers);
 }
 

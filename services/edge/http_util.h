@@ -48,8 +48,9 @@ class Responder {
  public:
   // `path` is logged when the answer is a 5xx; it never holds the query
   // string (which may carry a token).
-  Responder(Pistache::Http::ResponseWriter writer, RequestMetrics* metrics, std::string method,
-            std::string path, std::chrono::steady_clock::time_point start)
+  Responder(Pistache::Http::ResponseWriter writer, RequestMetrics* metrics,
+            std::string method, std::string path,
+            std::chrono::steady_clock::time_point start)
       : writer_(std::move(writer)),
         metrics_(metrics),
         method_(std::move(method)),
@@ -65,10 +66,12 @@ class Responder {
   static int InFlight() { return in_flight_.load(); }
 
   using Headers = std::vector<std::pair<std::string, std::string>>;
-  void Json(int status, const std::string& body, const Headers& extra_headers = {});
+  void Json(int status, const std::string& body,
+            const Headers& extra_headers = {});
   void Error(const HttpError& error, const Headers& extra_headers = {});
   void Empty(int status);
-  void Raw(int status, const std::string& body, const std::string& content_type);
+  void Raw(int status, const std::string& body,
+           const std::string& content_type);
 
  private:
   void Finish(int status);

@@ -38,7 +38,8 @@ class IngestHandler : public Pistache::Http::Handler {
 
   // The whole ingest pipeline for a copied request; `respond` owns the
   // response. Exposed for handlers that front the same path.
-  static void Handle(const IngestContext& context, std::shared_ptr<RequestCopy> request,
+  static void Handle(const IngestContext& context,
+                     std::shared_ptr<RequestCopy> request,
                      std::shared_ptr<Responder> respond);
 
  private:

@@ -31,13 +31,16 @@ struct ListenerEntry {
 class ListenerCache {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
-  using Callback = std::function<void(absl::StatusOr<std::shared_ptr<const ListenerEntry>>)>;
+  using Callback =
+      std::function<void(absl::StatusOr<std::shared_ptr<const ListenerEntry>>)>;
 
-  ListenerCache(Backends* backends, std::chrono::milliseconds ttl, Clock clock = nullptr);
+  ListenerCache(Backends* backends, std::chrono::milliseconds ttl,
+                Clock clock = nullptr);
 
   // Calls `done` (maybe inline, maybe on a gRPC thread) with the entry, or
   // NOT_FOUND / UNAVAILABLE.
-  void Get(const std::string& integration_uuid, const std::string& listener_uuid, Callback done);
+  void Get(const std::string& integration_uuid,
+           const std::string& listener_uuid, Callback done);
   void Invalidate(const std::string& listener_uuid);
 
  private:
@@ -45,7 +48,8 @@ class ListenerCache {
     absl::StatusOr<std::shared_ptr<const ListenerEntry>> value;
     std::chrono::steady_clock::time_point expires;
   };
-  void Store(const std::string& key, absl::StatusOr<std::shared_ptr<const ListenerEntry>> value,
+  void Store(const std::string& key,
+             absl::StatusOr<std::shared_ptr<const ListenerEntry>> value,
              std::chrono::milliseconds ttl);
 
   Backends* backends_;

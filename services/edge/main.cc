@@ -5,9 +5,9 @@
 
 #include <atomic>
 #include <cctype>
-#include <thread>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -20,21 +20,36 @@
 #include "services/edge/ingest_handler.h"
 #include "services/edge/listener_cache.h"
 
-ABSL_FLAG(std::string, listen_address, sluice::EnvOr("SLUICE_EDGE_ADDRESS", "127.0.0.1"),
-          "address the plain-HTTP ingest and admin ports bind to (behind the TLS front)");
-ABSL_FLAG(int, ingest_port, sluice::EnvIntOr("SLUICE_INGEST_HTTP_PORT", 9080), "ingest HTTP port");
-ABSL_FLAG(int, admin_port, sluice::EnvIntOr("SLUICE_ADMIN_HTTP_PORT", 9081), "admin HTTP port");
-ABSL_FLAG(int, threads, sluice::EnvIntOr("SLUICE_EDGE_THREADS", 4), "Pistache worker threads per port");
-ABSL_FLAG(std::string, schema_target, sluice::EnvOr("SLUICE_SCHEMA_TARGET", "127.0.0.1:9102"), "schema service");
-ABSL_FLAG(std::string, auth_target, sluice::EnvOr("SLUICE_AUTH_TARGET", "127.0.0.1:9101"), "auth service");
-ABSL_FLAG(std::string, storage_target, sluice::EnvOr("SLUICE_STORAGE_TARGET", "127.0.0.1:9103"), "storage service");
-ABSL_FLAG(std::string, retention_target, sluice::EnvOr("SLUICE_RETENTION_TARGET", "127.0.0.1:9104"),
+ABSL_FLAG(std::string, listen_address,
+          sluice::EnvOr("SLUICE_EDGE_ADDRESS", "127.0.0.1"),
+          "address the plain-HTTP ingest and admin ports bind to (behind the "
+          "TLS front)");
+ABSL_FLAG(int, ingest_port, sluice::EnvIntOr("SLUICE_INGEST_HTTP_PORT", 9080),
+          "ingest HTTP port");
+ABSL_FLAG(int, admin_port, sluice::EnvIntOr("SLUICE_ADMIN_HTTP_PORT", 9081),
+          "admin HTTP port");
+ABSL_FLAG(int, threads, sluice::EnvIntOr("SLUICE_EDGE_THREADS", 4),
+          "Pistache worker threads per port");
+ABSL_FLAG(std::string, schema_target,
+          sluice::EnvOr("SLUICE_SCHEMA_TARGET", "127.0.0.1:9102"),
+          "schema service");
+ABSL_FLAG(std::string, auth_target,
+          sluice::EnvOr("SLUICE_AUTH_TARGET", "127.0.0.1:9101"),
+          "auth service");
+ABSL_FLAG(std::string, storage_target,
+          sluice::EnvOr("SLUICE_STORAGE_TARGET", "127.0.0.1:9103"),
+          "storage service");
+ABSL_FLAG(std::string, retention_target,
+          sluice::EnvOr("SLUICE_RETENTION_TARGET", "127.0.0.1:9104"),
           "retention service");
-ABSL_FLAG(std::string, admin_key_file, sluice::EnvOr("SLUICE_ADMIN_KEY_FILE", ""),
+ABSL_FLAG(std::string, admin_key_file,
+          sluice::EnvOr("SLUICE_ADMIN_KEY_FILE", ""),
           "file holding the admin key (SLUICE_ADMIN_KEY is used when unset)");
-ABSL_FLAG(std::string, public_url, sluice::EnvOr("SLUICE_PUBLIC_URL", "https://localhost:8443"),
+ABSL_FLAG(std::string, public_url,
+          sluice::EnvOr("SLUICE_PUBLIC_URL", "https://localhost:8443"),
           "base URL of the ingest API as senders reach it");
-ABSL_FLAG(std::string, console_file, sluice::EnvOr("SLUICE_CONSOLE_FILE", ""), "HTML of the web console");
+ABSL_FLAG(std::string, console_file, sluice::EnvOr("SLUICE_CONSOLE_FILE", ""),
+          "HTML of the web console");
 ABSL_FLAG(int, cache_ttl_ms, sluice::EnvIntOr("SLUICE_CACHE_TTL_MS", 2000),
           "how long listener config and credentials are cached");
 
@@ -50,13 +65,15 @@ std::string ReadFile(const std::string& path) {
   return content.str();
 }
 
-std::unique_ptr<Pistache::Http::Endpoint> Serve(const std::string& address, int port, int threads,
-                                                std::shared_ptr<Pistache::Http::Handler> handler) {
+std::unique_ptr<Pistache::Http::Endpoint> Serve(
+    const std::string& address, int port, int threads,
+    std::shared_ptr<Pistache::Http::Handler> handler) {
   auto endpoint = std::make_unique<Pistache::Http::Endpoint>(
       Pistache::Address(address, Pistache::Port(static_cast<uint16_t>(port))));
   endpoint->init(Pistache::Http::Endpoint::options()
                      .threads(threads)
-                     .flags(Pistache::Tcp::Options::ReuseAddr | Pistache::Tcp::Options::NoDelay)
+                     .flags(Pistache::Tcp::Options::ReuseAddr |
+                            Pistache::Tcp::Options::NoDelay)
                      .maxRequestSize(kMaxRequestBytes)
                      .headerTimeout(std::chrono::seconds(30))
                      .bodyTimeout(std::chrono::seconds(30)));
@@ -71,18 +88,23 @@ int main(int argc, char** argv) {
   sluice::InitService("edge", argc, argv);
 
   sluice::edge::Backends backends;
-  backends.schema_channel = sluice::MakeChannel(absl::GetFlag(FLAGS_schema_target));
+  backends.schema_channel =
+      sluice::MakeChannel(absl::GetFlag(FLAGS_schema_target));
   backends.auth_channel = sluice::MakeChannel(absl::GetFlag(FLAGS_auth_target));
-  backends.storage_channel = sluice::MakeChannel(absl::GetFlag(FLAGS_storage_target));
-  backends.retention_channel = sluice::MakeChannel(absl::GetFlag(FLAGS_retention_target));
+  backends.storage_channel =
+      sluice::MakeChannel(absl::GetFlag(FLAGS_storage_target));
+  backends.retention_channel =
+      sluice::MakeChannel(absl::GetFlag(FLAGS_retention_target));
   backends.schema = sluice::v1::SchemaService::NewStub(backends.schema_channel);
   backends.auth = sluice::v1::AuthService::NewStub(backends.auth_channel);
-  backends.storage = sluice::v1::StorageService::NewStub(backends.storage_channel);
-  backends.retention = sluice::v1::RetentionService::NewStub(backends.retention_channel);
+  backends.storage =
+      sluice::v1::StorageService::NewStub(backends.storage_channel);
+  backends.retention =
+      sluice::v1::RetentionService::NewStub(backends.retention_channel);
 
   sluice::RequestMetrics metrics("edge");
-  sluice::edge::ListenerCache listeners(&backends,
-                                        std::chrono::milliseconds(absl::GetFlag(FLAGS_cache_ttl_ms)));
+  sluice::edge::ListenerCache listeners(
+      &backends, std::chrono::milliseconds(absl::GetFlag(FLAGS_cache_ttl_ms)));
 
   auto admin = std::make_shared<sluice::edge::AdminContext>();
   admin->backends = &backends;
@@ -90,29 +112,36 @@ int main(int argc, char** argv) {
   admin->metrics = &metrics;
   admin->ingest_base_url = absl::GetFlag(FLAGS_public_url);
   std::string key_file = absl::GetFlag(FLAGS_admin_key_file);
-  sluice::edge::AdminKey admin_key(key_file, key_file.empty() ? sluice::EnvOr("SLUICE_ADMIN_KEY", "") : "");
+  sluice::edge::AdminKey admin_key(
+      key_file, key_file.empty() ? sluice::EnvOr("SLUICE_ADMIN_KEY", "") : "");
   if (admin_key.Current().size() < 16) {
-    spdlog::critical("msg=\"an admin key of at least 16 characters is required\"");
+    spdlog::critical(
+        "msg=\"an admin key of at least 16 characters is required\"");
     return 1;
   }
   admin->admin_key = &admin_key;
   std::string console = absl::GetFlag(FLAGS_console_file);
-  admin->console_html = console.empty() ? "<!doctype html><title>Sluice</title><p>Sluice admin API: /api/v1"
-                                        : ReadFile(console);
+  admin->console_html =
+      console.empty()
+          ? "<!doctype html><title>Sluice</title><p>Sluice admin API: /api/v1"
+          : ReadFile(console);
 
   // More than 20 failed authentications a minute from one address against
   // one listener answer 429 until the minute is over.
   sluice::edge::FailureLimiter limiter(20, std::chrono::seconds(60), 100000);
   sluice::edge::PasswordChecker passwords(2, 256, 10000);
-  sluice::edge::IngestContext ingest{&backends, &listeners, &metrics, &limiter, &passwords};
+  sluice::edge::IngestContext ingest{&backends, &listeners, &metrics, &limiter,
+                                     &passwords};
   std::unique_ptr<Pistache::Http::Endpoint> ingest_endpoint, admin_endpoint;
   const std::string address = absl::GetFlag(FLAGS_listen_address);
   const int threads = absl::GetFlag(FLAGS_threads);
   try {
-    ingest_endpoint = Serve(address, absl::GetFlag(FLAGS_ingest_port), threads,
-                            Pistache::Http::make_handler<sluice::edge::IngestHandler>(ingest));
-    admin_endpoint = Serve(address, absl::GetFlag(FLAGS_admin_port), 2,
-                           Pistache::Http::make_handler<sluice::edge::AdminHandler>(admin));
+    ingest_endpoint = Serve(
+        address, absl::GetFlag(FLAGS_ingest_port), threads,
+        Pistache::Http::make_handler<sluice::edge::IngestHandler>(ingest));
+    admin_endpoint =
+        Serve(address, absl::GetFlag(FLAGS_admin_port), 2,
+              Pistache::Http::make_handler<sluice::edge::AdminHandler>(admin));
   } catch (const std::exception& e) {
     spdlog::critical("msg=\"cannot listen\" error=\"{}\"", e.what());
     return 1;
@@ -124,9 +153,10 @@ int main(int argc, char** argv) {
   ops_options.metrics = &metrics;
   ops_options.ready = [&]() -> absl::Status {
     if (draining) return absl::UnavailableError("shutting down");
-    for (auto& [channel, name] : {std::pair{backends.schema_channel.get(), "schema"},
-                                  std::pair{backends.auth_channel.get(), "auth"},
-                                  std::pair{backends.storage_channel.get(), "storage"}}) {
+    for (auto& [channel, name] :
+         {std::pair{backends.schema_channel.get(), "schema"},
+          std::pair{backends.auth_channel.get(), "auth"},
+          std::pair{backends.storage_channel.get(), "storage"}}) {
       absl::Status s = sluice::CheckChannel(*channel, name);
       if (!s.ok()) return s;
     }
@@ -134,7 +164,8 @@ int main(int argc, char** argv) {
   };
   sluice::OpsServer ops(ops_options);
   if (absl::Status s = ops.Start(); !s.ok()) {
-    spdlog::critical("msg=\"cannot start ops server\" error=\"{}\"", std::string(s.message()));
+    spdlog::critical("msg=\"cannot start ops server\" error=\"{}\"",
+                     std::string(s.message()));
     return 1;
   }
   spdlog::info("msg=\"serving\" ingest_port={} admin_port={} ops_port={}",
@@ -146,8 +177,10 @@ int main(int argc, char** argv) {
   // Drain: /readyz turns 503 so load balancers stop sending, and requests
   // already received are answered (up to 10 s) before the ports close.
   draining = true;
-  auto drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (sluice::edge::Responder::InFlight() > 0 && std::chrono::steady_clock::now() < drain_deadline) {
+  auto drain_deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (sluice::edge::Responder::InFlight() > 0 &&
+         std::chrono::steady_clock::now() < drain_deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ingest_endpoint->shutdown();

@@ -6,16 +6,19 @@
 #include "services/retention/retention_manager.h"
 #include "services/retention/retention_service.h"
 
-ABSL_FLAG(std::string, storage_target, sluice::EnvOr("SLUICE_STORAGE_TARGET", "127.0.0.1:9103"),
+ABSL_FLAG(std::string, storage_target,
+          sluice::EnvOr("SLUICE_STORAGE_TARGET", "127.0.0.1:9103"),
           "gRPC target of the storage service");
-ABSL_FLAG(int, interval_seconds, sluice::EnvIntOr("SLUICE_RETENTION_INTERVAL_SECONDS", 60),
+ABSL_FLAG(int, interval_seconds,
+          sluice::EnvIntOr("SLUICE_RETENTION_INTERVAL_SECONDS", 60),
           "how often every policy is applied");
 
 int main(int argc, char** argv) {
   sluice::InitService("retention", argc, argv);
   sluice::MySqlPool pool(sluice::DatabaseOptionsFromFlags(
       sluice::EnvOr("SLUICE_RETENTION_DATABASE", "sluice_retention"), 4));
-  auto storage_channel = sluice::MakeChannel(absl::GetFlag(FLAGS_storage_target));
+  auto storage_channel =
+      sluice::MakeChannel(absl::GetFlag(FLAGS_storage_target));
   auto storage = sluice::v1::StorageService::NewStub(storage_channel);
   sluice::RetentionManager manager(&pool, storage.get());
   sluice::BlockingExecutor executor(4);
@@ -27,7 +30,8 @@ int main(int argc, char** argv) {
   run.pool = &pool;
   run.migrations = sluice::RetentionManager::Migrations();
   run.after_migrate = [&] {
-    manager.StartScheduler(std::chrono::seconds(absl::GetFlag(FLAGS_interval_seconds)));
+    manager.StartScheduler(
+        std::chrono::seconds(absl::GetFlag(FLAGS_interval_seconds)));
     return absl::OkStatus();
   };
   run.services = {&service};

@@ -27,7 +27,8 @@ class RetentionManager {
   static std::vector<std::vector<std::string>> Migrations();
 
   // retention_seconds 0 removes the policy.
-  absl::Status SetPolicy(const std::string& listener_uuid, int64_t retention_seconds);
+  absl::Status SetPolicy(const std::string& listener_uuid,
+                         int64_t retention_seconds);
   absl::Status DeletePolicy(const std::string& listener_uuid);
   // Purges one listener now by its policy; 0 when it has none.
   absl::StatusOr<int64_t> RunNow(const std::string& listener_uuid);
@@ -39,7 +40,8 @@ class RetentionManager {
   void Stop();
 
  private:
-  absl::StatusOr<int64_t> Purge(const std::string& listener_uuid, int64_t retention_seconds);
+  absl::StatusOr<int64_t> Purge(const std::string& listener_uuid,
+                                int64_t retention_seconds);
 
   MySqlPool* pool_;
   v1::StorageService::StubInterface* storage_;

@@ -8,7 +8,8 @@
 namespace sluice {
 
 // gRPC adapter of RetentionManager; blocking work runs on `executor`.
-class RetentionServiceImpl final : public v1::RetentionService::CallbackService {
+class RetentionServiceImpl final
+    : public v1::RetentionService::CallbackService {
  public:
   RetentionServiceImpl(RetentionManager* manager, BlockingExecutor* executor)
       : manager_(manager), executor_(executor) {}
@@ -16,9 +17,10 @@ class RetentionServiceImpl final : public v1::RetentionService::CallbackService 
   grpc::ServerUnaryReactor* SetPolicy(grpc::CallbackServerContext* context,
                                       const v1::SetPolicyRequest* request,
                                       v1::SetPolicyResponse* response) override;
-  grpc::ServerUnaryReactor* DeletePolicy(grpc::CallbackServerContext* context,
-                                         const v1::DeletePolicyRequest* request,
-                                         v1::DeletePolicyResponse* response) override;
+  grpc::ServerUnaryReactor* DeletePolicy(
+      grpc::CallbackServerContext* context,
+      const v1::DeletePolicyRequest* request,
+      v1::DeletePolicyResponse* response) override;
   grpc::ServerUnaryReactor* RunNow(grpc::CallbackServerContext* context,
                                    const v1::RunNowRequest* request,
                                    v1::RunNowResponse* response) override;

@@ -42,7 +42,8 @@ std::vector<std::vector<std::string>> MySqlListenerStore::Migrations() {
   }};
 }
 
-absl::Status MySqlListenerStore::InsertIntegration(const v1::Integration& integration) {
+absl::Status MySqlListenerStore::InsertIntegration(
+    const v1::Integration& integration) {
   absl::Status status = pool_->Run([&](sql::Connection& con) {
     std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
         "INSERT INTO integrations (uuid, name, create_time) VALUES (?, ?, ?)"));
@@ -53,17 +54,19 @@ absl::Status MySqlListenerStore::InsertIntegration(const v1::Integration& integr
     return absl::OkStatus();
   });
   if (status.code() == absl::StatusCode::kAlreadyExists) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("an integration named \"", integration.name(), "\" already exists"));
+    return absl::AlreadyExistsError(absl::StrCat(
+        "an integration named \"", integration.name(), "\" already exists"));
   }
   return status;
 }
 
-absl::StatusOr<std::vector<v1::Integration>> MySqlListenerStore::ListIntegrations() {
+absl::StatusOr<std::vector<v1::Integration>>
+MySqlListenerStore::ListIntegrations() {
   std::vector<v1::Integration> out;
   SLUICE_RETURN_IF_ERROR(pool_->Run([&](sql::Connection& con) {
-    std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
-        "SELECT uuid, name, create_time FROM integrations ORDER BY create_time, name"));
+    std::unique_ptr<sql::PreparedStatement> st(
+        con.prepareStatement("SELECT uuid, name, create_time FROM integrations "
+                             "ORDER BY create_time, name"));
     std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
     while (rs->next()) out.push_back(ReadIntegration(*rs));
     return absl::OkStatus();
@@ -71,11 +74,12 @@ absl::StatusOr<std::vector<v1::Integration>> MySqlListenerStore::ListIntegration
   return out;
 }
 
-absl::StatusOr<v1::Integration> MySqlListenerStore::GetIntegration(const std::string& uuid) {
+absl::StatusOr<v1::Integration> MySqlListenerStore::GetIntegration(
+    const std::string& uuid) {
   std::optional<v1::Integration> found;
   SLUICE_RETURN_IF_ERROR(pool_->Run([&](sql::Connection& con) {
-    std::unique_ptr<sql::PreparedStatement> st(
-        con.prepareStatement("SELECT uuid, name, create_time FROM integrations WHERE uuid = ?"));
+    std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
+        "SELECT uuid, name, create_time FROM integrations WHERE uuid = ?"));
     st->setString(1, uuid);
     std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
     if (rs->next()) found = ReadIntegration(*rs);
@@ -97,8 +101,9 @@ absl::Status MySqlListenerStore::DeleteIntegration(const std::string& uuid) {
 
 absl::Status MySqlListenerStore::InsertListener(const v1::Listener& listener) {
   absl::Status status = pool_->Run([&](sql::Connection& con) {
-    std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
-        "INSERT INTO listeners (uuid, integration_uuid, name, data) VALUES (?, ?, ?, ?)"));
+    std::unique_ptr<sql::PreparedStatement> st(
+        con.prepareStatement("INSERT INTO listeners (uuid, integration_uuid, "
+                             "name, data) VALUES (?, ?, ?, ?)"));
     std::string blob = listener.SerializeAsString();
     std::istringstream in(blob);
     st->setString(1, listener.uuid());
@@ -110,7 +115,8 @@ absl::Status MySqlListenerStore::InsertListener(const v1::Listener& listener) {
   });
   if (status.code() == absl::StatusCode::kAlreadyExists) {
     return absl::AlreadyExistsError(
-        absl::StrCat("a listener named \"", listener.name(), "\" already exists in this integration"));
+        absl::StrCat("a listener named \"", listener.name(),
+                     "\" already exists in this integration"));
   }
   return status;
 }
@@ -128,7 +134,8 @@ absl::Status MySqlListenerStore::UpdateListener(const v1::Listener& listener) {
   });
 }
 
-absl::StatusOr<v1::Listener> MySqlListenerStore::GetListener(const std::string& uuid) {
+absl::StatusOr<v1::Listener> MySqlListenerStore::GetListener(
+    const std::string& uuid) {
   std::optional<v1::Listener> found;
   SLUICE_RETURN_IF_ERROR(pool_->Run([&](sql::Connection& con) -> absl::Status {
     std::unique_ptr<sql::PreparedStatement> st(

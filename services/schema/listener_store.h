@@ -16,9 +16,11 @@ class MySqlPool;
 class ListenerStore {
  public:
   virtual ~ListenerStore() = default;
-  virtual absl::Status InsertIntegration(const v1::Integration& integration) = 0;
+  virtual absl::Status InsertIntegration(
+      const v1::Integration& integration) = 0;
   virtual absl::StatusOr<std::vector<v1::Integration>> ListIntegrations() = 0;
-  virtual absl::StatusOr<v1::Integration> GetIntegration(const std::string& uuid) = 0;
+  virtual absl::StatusOr<v1::Integration> GetIntegration(
+      const std::string& uuid) = 0;
   virtual absl::Status DeleteIntegration(const std::string& uuid) = 0;
 
   virtual absl::Status InsertListener(const v1::Listener& listener) = 0;
@@ -36,7 +38,8 @@ class MySqlListenerStore final : public ListenerStore {
 
   absl::Status InsertIntegration(const v1::Integration& integration) override;
   absl::StatusOr<std::vector<v1::Integration>> ListIntegrations() override;
-  absl::StatusOr<v1::Integration> GetIntegration(const std::string& uuid) override;
+  absl::StatusOr<v1::Integration> GetIntegration(
+      const std::string& uuid) override;
   absl::Status DeleteIntegration(const std::string& uuid) override;
   absl::Status InsertListener(const v1::Listener& listener) override;
   absl::Status UpdateListener(const v1::Listener& listener) override;

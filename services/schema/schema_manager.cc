@@ -19,8 +19,9 @@ constexpr std::chrono::milliseconds kCallTimeout(10000);
 
 absl::Status ValidateName(const std::string& name, const char* what) {
   if (name.empty() || name.size() > 255) {
-    return InvalidArgumentError("invalid_name",
-                                absl::StrCat(what, " name must be 1 to 255 characters"));
+    return InvalidArgumentError(
+        "invalid_name",
+        absl::StrCat(what, " name must be 1 to 255 characters"));
   }
   return absl::OkStatus();
 }
@@ -62,7 +63,8 @@ std::optional<int64_t> ParseRetention(const std::string& text) {
   return n * unit;
 }
 
-absl::StatusOr<v1::Integration> SchemaManager::CreateIntegration(const std::string& name) {
+absl::StatusOr<v1::Integration> SchemaManager::CreateIntegration(
+    const std::string& name) {
   SLUICE_RETURN_IF_ERROR(ValidateName(name, "integration"));
   v1::Integration integration;
   integration.set_uuid(crypto::NewUuid());
@@ -76,7 +78,8 @@ absl::StatusOr<std::vector<v1::Integration>> SchemaManager::ListIntegrations() {
   return store_->ListIntegrations();
 }
 
-absl::StatusOr<v1::Integration> SchemaManager::GetIntegration(const std::string& uuid) {
+absl::StatusOr<v1::Integration> SchemaManager::GetIntegration(
+    const std::string& uuid) {
   return store_->GetIntegration(uuid);
 }
 
@@ -84,41 +87,49 @@ absl::Status SchemaManager::DeleteIntegration(const std::string& uuid) {
   SLUICE_RETURN_IF_ERROR(store_->GetIntegration(uuid).status());
   SLUICE_ASSIGN_OR_RETURN(auto listeners, store_->ListListeners(uuid));
   if (!listeners.empty()) {
-    return WithErrorCode(
-        absl::FailedPreconditionError(absl::StrCat("the integration still has ", listeners.size(),
-                                                   " listener(s); delete them first")),
-        "has_listeners");
+    return WithErrorCode(absl::FailedPreconditionError(absl::StrCat(
+                             "the integration still has ", listeners.size(),
+                             " listener(s); delete them first")),
+                         "has_listeners");
   }
   return store_->DeleteIntegration(uuid);
 }
 
 absl::StatusOr<v1::CreateListenerResponse> SchemaManager::CreateListener(
     const v1::CreateListenerRequest& request) {
-  SLUICE_RETURN_IF_ERROR(store_->GetIntegration(request.integration_uuid()).status());
+  SLUICE_RETURN_IF_ERROR(
+      store_->GetIntegration(request.integration_uuid()).status());
   v1::Listener listener = request.listener();
   SLUICE_RETURN_IF_ERROR(ValidateName(listener.name(), "listener"));
   auto retention = ParseRetention(listener.retention());
   if (!retention) {
-    return InvalidArgumentError("invalid_retention",
-                                "retention must be a positive duration such as \"45s\", \"90m\", "
-                                "\"12h\" or \"30d\"");
+    return InvalidArgumentError(
+        "invalid_retention",
+        "retention must be a positive duration such as \"45s\", \"90m\", "
+        "\"12h\" or \"30d\"");
   }
-  if (listener.max_body_bytes() == 0) listener.set_max_body_bytes(kDefaultBodyLimit);
-  if (listener.max_body_bytes() < 1 || listener.max_body_bytes() > kMaxBodyLimit) {
-    return InvalidArgumentError("invalid_limit", absl::StrCat("maxBodyBytes must be between 1 and ",
-                                                              kMaxBodyLimit));
+  if (listener.max_body_bytes() == 0)
+    listener.set_max_body_bytes(kDefaultBodyLimit);
+  if (listener.max_body_bytes() < 1 ||
+      listener.max_body_bytes() > kMaxBodyLimit) {
+    return InvalidArgumentError(
+        "invalid_limit",
+        absl::StrCat("maxBodyBytes must be between 1 and ", kMaxBodyLimit));
   }
   if (!listener.script().empty()) {
-    return WithErrorCode(absl::UnimplementedError("transform scripts are not available yet"),
-                         "not_implemented");
+    return WithErrorCode(
+        absl::UnimplementedError("transform scripts are not available yet"),
+        "not_implemented");
   }
   // Table names must not collide with another listener's; storage enforces
   // it, but a clear early answer names the listener's own name first.
-  for (const v1::Listener& other : store_->ListListeners(request.integration_uuid()).value_or(
-           std::vector<v1::Listener>{})) {
+  for (const v1::Listener& other :
+       store_->ListListeners(request.integration_uuid())
+           .value_or(std::vector<v1::Listener>{})) {
     if (other.name() == listener.name()) {
       return absl::AlreadyExistsError(
-          absl::StrCat("a listener named \"", listener.name(), "\" already exists in this integration"));
+          absl::StrCat("a listener named \"", listener.name(),
+                       "\" already exists in this integration"));
     }
   }
   SLUICE_RETURN_IF_ERROR(mapping::GenerateTables(listener.mutable_structure()));
@@ -134,8 +145,8 @@ absl::StatusOr<v1::CreateListenerResponse> SchemaManager::CreateListener(
   *tables.mutable_tables() = listener.structure().tables();
   v1::CreateTablesResponse tables_response;
   auto context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
-  SLUICE_RETURN_IF_ERROR(
-      FromGrpcStatus(storage_->CreateTables(context.get(), tables, &tables_response)));
+  SLUICE_RETURN_IF_ERROR(FromGrpcStatus(
+      storage_->CreateTables(context.get(), tables, &tables_response)));
   auto drop_tables = [&] {
     v1::DropTablesRequest drop;
     drop.set_listener_uuid(listener.uuid());
@@ -150,7 +161,8 @@ absl::StatusOr<v1::CreateListenerResponse> SchemaManager::CreateListener(
   credential.set_secret(request.secret());
   v1::SetCredentialResponse secrets;
   context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
-  if (absl::Status s = FromGrpcStatus(auth_->SetCredential(context.get(), credential, &secrets));
+  if (absl::Status s = FromGrpcStatus(
+          auth_->SetCredential(context.get(), credential, &secrets));
       !s.ok()) {
     drop_tables();
     return s;
@@ -169,7 +181,8 @@ absl::StatusOr<v1::CreateListenerResponse> SchemaManager::CreateListener(
     policy.set_retention_seconds(listener.retention_seconds());
     v1::SetPolicyResponse ignored;
     context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
-    if (absl::Status s = FromGrpcStatus(retention_->SetPolicy(context.get(), policy, &ignored));
+    if (absl::Status s = FromGrpcStatus(
+            retention_->SetPolicy(context.get(), policy, &ignored));
         !s.ok()) {
       delete_credential();
       drop_tables();
@@ -195,8 +208,8 @@ absl::StatusOr<v1::CreateListenerResponse> SchemaManager::CreateListener(
   return response;
 }
 
-absl::StatusOr<v1::Listener> SchemaManager::GetListener(const std::string& integration_uuid,
-                                                        const std::string& listener_uuid) {
+absl::StatusOr<v1::Listener> SchemaManager::GetListener(
+    const std::string& integration_uuid, const std::string& listener_uuid) {
   auto listener = store_->GetListener(listener_uuid);
   if (!listener.ok()) return listener.status();
   if (listener->integration_uuid() != integration_uuid) {
@@ -213,31 +226,34 @@ absl::StatusOr<std::vector<v1::Listener>> SchemaManager::ListListeners(
 
 absl::Status SchemaManager::DeleteListener(const std::string& integration_uuid,
                                            const std::string& listener_uuid) {
-  SLUICE_ASSIGN_OR_RETURN(v1::Listener listener, GetListener(integration_uuid, listener_uuid));
+  SLUICE_ASSIGN_OR_RETURN(v1::Listener listener,
+                          GetListener(integration_uuid, listener_uuid));
   v1::DropTablesRequest drop;
   drop.set_listener_uuid(listener.uuid());
   v1::DropTablesResponse dropped;
   auto context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
-  SLUICE_RETURN_IF_ERROR(FromGrpcStatus(storage_->DropTables(context.get(), drop, &dropped)));
+  SLUICE_RETURN_IF_ERROR(
+      FromGrpcStatus(storage_->DropTables(context.get(), drop, &dropped)));
   v1::DeletePolicyRequest policy;
   policy.set_listener_uuid(listener.uuid());
   v1::DeletePolicyResponse policy_response;
   context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
-  SLUICE_RETURN_IF_ERROR(
-      FromGrpcStatus(retention_->DeletePolicy(context.get(), policy, &policy_response)));
+  SLUICE_RETURN_IF_ERROR(FromGrpcStatus(
+      retention_->DeletePolicy(context.get(), policy, &policy_response)));
   v1::DeleteCredentialRequest credential;
   credential.set_listener_uuid(listener.uuid());
   v1::DeleteCredentialResponse credential_response;
   context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
-  SLUICE_RETURN_IF_ERROR(
-      FromGrpcStatus(auth_->DeleteCredential(context.get(), credential, &credential_response)));
+  SLUICE_RETURN_IF_ERROR(FromGrpcStatus(auth_->DeleteCredential(
+      context.get(), credential, &credential_response)));
   return store_->DeleteListener(listener.uuid());
 }
 
 absl::StatusOr<v1::CreateListenerResponse> SchemaManager::UpdateListener(
     const v1::UpdateListenerRequest& request) {
-  SLUICE_ASSIGN_OR_RETURN(v1::Listener listener,
-                          GetListener(request.integration_uuid(), request.listener_uuid()));
+  SLUICE_ASSIGN_OR_RETURN(
+      v1::Listener listener,
+      GetListener(request.integration_uuid(), request.listener_uuid()));
   v1::CreateListenerResponse response;
   for (const std::string& field : request.update_mask()) {
     if (field == "auth") {
@@ -247,8 +263,8 @@ absl::StatusOr<v1::CreateListenerResponse> SchemaManager::UpdateListener(
       credential.set_secret(request.secret());
       v1::SetCredentialResponse secrets;
       auto context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
-      SLUICE_RETURN_IF_ERROR(
-          FromGrpcStatus(auth_->SetCredential(context.get(), credential, &secrets)));
+      SLUICE_RETURN_IF_ERROR(FromGrpcStatus(
+          auth_->SetCredential(context.get(), credential, &secrets)));
       *listener.mutable_auth() = request.listener().auth();
       response.set_token(secrets.token());
       response.set_password(secrets.password());
@@ -256,34 +272,39 @@ absl::StatusOr<v1::CreateListenerResponse> SchemaManager::UpdateListener(
     } else if (field == "retention") {
       auto retention = ParseRetention(request.listener().retention());
       if (!retention) {
-        return InvalidArgumentError("invalid_retention",
-                                    "retention must be a positive duration such as \"45s\", "
-                                    "\"90m\", \"12h\" or \"30d\"");
+        return InvalidArgumentError(
+            "invalid_retention",
+            "retention must be a positive duration such as \"45s\", "
+            "\"90m\", \"12h\" or \"30d\"");
       }
       v1::SetPolicyRequest policy;
       policy.set_listener_uuid(listener.uuid());
       policy.set_retention_seconds(*retention);
       v1::SetPolicyResponse ignored;
       auto context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
-      SLUICE_RETURN_IF_ERROR(FromGrpcStatus(retention_->SetPolicy(context.get(), policy, &ignored)));
+      SLUICE_RETURN_IF_ERROR(FromGrpcStatus(
+          retention_->SetPolicy(context.get(), policy, &ignored)));
       listener.set_retention(request.listener().retention());
       listener.set_retention_seconds(*retention);
     } else if (field == "max_body_bytes") {
       int64_t limit = request.listener().max_body_bytes();
       if (limit < 1 || limit > kMaxBodyLimit) {
-        return InvalidArgumentError("invalid_limit",
-                                    absl::StrCat("maxBodyBytes must be between 1 and ", kMaxBodyLimit));
+        return InvalidArgumentError(
+            "invalid_limit",
+            absl::StrCat("maxBodyBytes must be between 1 and ", kMaxBodyLimit));
       }
       listener.set_max_body_bytes(limit);
     } else if (field == "script") {
       if (!request.listener().script().empty()) {
-        return WithErrorCode(absl::UnimplementedError("transform scripts are not available yet"),
-                             "not_implemented");
+        return WithErrorCode(
+            absl::UnimplementedError("transform scripts are not available yet"),
+            "not_implemented");
       }
       listener.clear_script();
     } else {
-      return InvalidArgumentError("invalid_request",
-                                  absl::StrCat("field \"", field, "\" cannot be changed"));
+      return InvalidArgumentError(
+          "invalid_request",
+          absl::StrCat("field \"", field, "\" cannot be changed"));
     }
   }
   listener.set_version(listener.version() + 1);
@@ -294,12 +315,14 @@ absl::StatusOr<v1::CreateListenerResponse> SchemaManager::UpdateListener(
 
 absl::StatusOr<v1::RotateSecretResponse> SchemaManager::RotateSecret(
     const std::string& integration_uuid, const std::string& listener_uuid) {
-  SLUICE_ASSIGN_OR_RETURN(v1::Listener listener, GetListener(integration_uuid, listener_uuid));
+  SLUICE_ASSIGN_OR_RETURN(v1::Listener listener,
+                          GetListener(integration_uuid, listener_uuid));
   v1::RotateCredentialRequest rotate;
   rotate.set_listener_uuid(listener.uuid());
   v1::SetCredentialResponse secrets;
   auto context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
-  SLUICE_RETURN_IF_ERROR(FromGrpcStatus(auth_->RotateCredential(context.get(), rotate, &secrets)));
+  SLUICE_RETURN_IF_ERROR(
+      FromGrpcStatus(auth_->RotateCredential(context.get(), rotate, &secrets)));
   v1::RotateSecretResponse response;
   response.set_token(secrets.token());
   response.set_password(secrets.password());

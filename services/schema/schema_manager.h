@@ -41,14 +41,16 @@ class SchemaManager {
       const v1::CreateListenerRequest& request);
   absl::StatusOr<v1::Listener> GetListener(const std::string& integration_uuid,
                                            const std::string& listener_uuid);
-  absl::StatusOr<std::vector<v1::Listener>> ListListeners(const std::string& integration_uuid);
+  absl::StatusOr<std::vector<v1::Listener>> ListListeners(
+      const std::string& integration_uuid);
   absl::Status DeleteListener(const std::string& integration_uuid,
                               const std::string& listener_uuid);
   absl::StatusOr<v1::CreateListenerResponse> UpdateListener(
       const v1::UpdateListenerRequest& request);
-  absl::StatusOr<v1::RotateSecretResponse> RotateSecret(const std::string& integration_uuid,
-                                                        const std::string& listener_uuid);
-  absl::StatusOr<v1::GenerateTablesResponse> GenerateTables(const v1::DataStructure& structure);
+  absl::StatusOr<v1::RotateSecretResponse> RotateSecret(
+      const std::string& integration_uuid, const std::string& listener_uuid);
+  absl::StatusOr<v1::GenerateTablesResponse> GenerateTables(
+      const v1::DataStructure& structure);
 
  private:
   ListenerStore* store_;

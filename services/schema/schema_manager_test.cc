@@ -14,7 +14,8 @@ TEST(ParseRetentionTest, AcceptsTheDocumentedUnits) {
 }
 
 TEST(ParseRetentionTest, RejectsEverythingElse) {
-  for (const char* bad : {"0s", "-1d", "d", "10", "10w", "1.5h", "+5m", " 5m", "99999999999d"}) {
+  for (const char* bad :
+       {"0s", "-1d", "d", "10", "10w", "1.5h", "+5m", " 5m", "99999999999d"}) {
     EXPECT_FALSE(ParseRetention(bad)) << bad;
   }
 }

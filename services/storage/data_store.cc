@@ -31,7 +31,9 @@ using nlohmann::ordered_json;
 constexpr size_t kMaxRowsPerStatement = 500;
 constexpr size_t kMaxPlaceholders = 60000;
 
-bool IsLastModified(const v1::Column& c) { return c.source() == v1::COLUMN_SOURCE_LAST_MODIFIED; }
+bool IsLastModified(const v1::Column& c) {
+  return c.source() == v1::COLUMN_SOURCE_LAST_MODIFIED;
+}
 
 void Bind(sql::PreparedStatement* st, int index, const v1::Value& value) {
   switch (value.kind_case()) {
@@ -48,7 +50,8 @@ void Bind(sql::PreparedStatement* st, int index, const v1::Value& value) {
       st->setString(index, value.string_value());
       break;
     case v1::Value::kTimestampMicros:
-      st->setString(index, mapping::FormatSqlDatetime(value.timestamp_micros()));
+      st->setString(index,
+                    mapping::FormatSqlDatetime(value.timestamp_micros()));
       break;
     case v1::Value::kJsonValue:
       st->setString(index, value.json_value());
@@ -58,9 +61,12 @@ void Bind(sql::PreparedStatement* st, int index, const v1::Value& value) {
   }
 }
 
-std::string KeyString(const google::protobuf::RepeatedPtrField<v1::Value>& key) {
+std::string KeyString(
+    const google::protobuf::RepeatedPtrField<v1::Value>& key) {
   std::string out;
-  for (const auto& v : key) absl::StrAppend(&out, v.SerializeAsString().size(), ":", v.SerializeAsString());
+  for (const auto& v : key)
+    absl::StrAppend(&out, v.SerializeAsString().size(), ":",
+                    v.SerializeAsString());
   return out;
 }
 
@@ -108,13 +114,15 @@ ordered_json ReadCell(sql::ResultSet& rs, int index, const v1::Column& c) {
       return micros ? mapping::FormatIso8601(*micros) : text;
     }
     case v1::COLUMN_TYPE_JSON:
-      return ordered_json::parse(rs.getString(index).asStdString(), nullptr, false);
+      return ordered_json::parse(rs.getString(index).asStdString(), nullptr,
+                                 false);
     default:
       return rs.getString(index).asStdString();
   }
 }
 
-void SetPath(ordered_json* obj, const std::vector<std::string>& keys, ordered_json value) {
+void SetPath(ordered_json* obj, const std::vector<std::string>& keys,
+             ordered_json value) {
   ordered_json* at = obj;
   for (size_t i = 0; i + 1 < keys.size(); ++i) {
     ordered_json& next = (*at)[keys[i]];
@@ -145,34 +153,37 @@ DataStore::DataStore(MySqlPool* pool, std::string data_database)
 
 std::vector<std::vector<std::string>> DataStore::Migrations() {
   return {{
-      "CREATE TABLE IF NOT EXISTS listener_tables ("
-      " listener_uuid CHAR(36) NOT NULL PRIMARY KEY,"
-      " tables LONGBLOB NOT NULL,"
-      " updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
-      ") ENGINE=InnoDB",
-  }, {
-      "CREATE TABLE IF NOT EXISTS idempotency_keys ("
-      " listener_uuid CHAR(36) NOT NULL,"
-      " key_sha256 BINARY(32) NOT NULL,"
-      " records BIGINT NOT NULL,"
-      " created DATETIME(6) NOT NULL,"
-      " PRIMARY KEY (listener_uuid, key_sha256),"
-      " KEY created (created)"
-      ") ENGINE=InnoDB",
-  }};
+              "CREATE TABLE IF NOT EXISTS listener_tables ("
+              " listener_uuid CHAR(36) NOT NULL PRIMARY KEY,"
+              " tables LONGBLOB NOT NULL,"
+              " updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+              ") ENGINE=InnoDB",
+          },
+          {
+              "CREATE TABLE IF NOT EXISTS idempotency_keys ("
+              " listener_uuid CHAR(36) NOT NULL,"
+              " key_sha256 BINARY(32) NOT NULL,"
+              " records BIGINT NOT NULL,"
+              " created DATETIME(6) NOT NULL,"
+              " PRIMARY KEY (listener_uuid, key_sha256),"
+              " KEY created (created)"
+              ") ENGINE=InnoDB",
+          }};
 }
 
 absl::Status DataStore::EnsureDataDatabase() {
   return pool_->Run([&](sql::Connection& con) {
     std::unique_ptr<sql::Statement> st(con.createStatement());
-    st->execute(absl::StrCat("CREATE DATABASE IF NOT EXISTS ", QuoteIdentifier(data_database_),
+    st->execute(absl::StrCat("CREATE DATABASE IF NOT EXISTS ",
+                             QuoteIdentifier(data_database_),
                              " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"));
     return absl::OkStatus();
   });
 }
 
 std::string DataStore::Qualified(const std::string& table) const {
-  return absl::StrCat(QuoteIdentifier(data_database_), ".", QuoteIdentifier(table));
+  return absl::StrCat(QuoteIdentifier(data_database_), ".",
+                      QuoteIdentifier(table));
 }
 
 void DataStore::Forget(const std::string& listener_uuid) {
@@ -190,8 +201,8 @@ absl::StatusOr<std::shared_ptr<const ListenerTables>> DataStore::Tables(
   v1::DataStructure stored;
   bool found = false;
   SLUICE_RETURN_IF_ERROR(pool_->Run([&](sql::Connection& con) {
-    std::unique_ptr<sql::PreparedStatement> st(
-        con.prepareStatement("SELECT tables FROM listener_tables WHERE listener_uuid = ?"));
+    std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
+        "SELECT tables FROM listener_tables WHERE listener_uuid = ?"));
     st->setString(1, listener_uuid);
     std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
     if (rs->next()) {
@@ -212,7 +223,8 @@ absl::StatusOr<std::shared_ptr<const ListenerTables>> DataStore::Tables(
     tables->index[tables->tables[t].name()] = static_cast<int>(t);
     for (int c = 0; c < tables->tables[t].columns_size(); ++c) {
       tables->columns[t][tables->tables[t].columns(c).name()] = c;
-      if (t == 0 && tables->tables[0].columns(c).primary_key()) tables->key_columns.push_back(c);
+      if (t == 0 && tables->tables[0].columns(c).primary_key())
+        tables->key_columns.push_back(c);
     }
   }
   absl::MutexLock lock(&mu_);
@@ -230,14 +242,17 @@ absl::StatusOr<std::vector<std::string>> DataStore::CreateTables(
     for (const v1::Table& table : tables) {
       std::string statement = mapping::RenderCreateTable(table);
       // Qualify the table with the data database.
-      statement.replace(0, std::string("CREATE TABLE ").size() + QuoteIdentifier(table.name()).size(),
+      statement.replace(0,
+                        std::string("CREATE TABLE ").size() +
+                            QuoteIdentifier(table.name()).size(),
                         absl::StrCat("CREATE TABLE ", Qualified(table.name())));
       try {
         st->execute(statement);
       } catch (const sql::SQLException& e) {
         if (e.getErrorCode() == 1050) {
           return WithErrorCode(
-              absl::AlreadyExistsError(absl::StrCat("table \"", table.name(), "\" already exists")),
+              absl::AlreadyExistsError(
+                  absl::StrCat("table \"", table.name(), "\" already exists")),
               "table_exists");
         }
         throw;
@@ -273,16 +288,19 @@ absl::StatusOr<std::vector<std::string>> DataStore::CreateTables(
 
 absl::Status DataStore::DropTables(const std::string& listener_uuid) {
   auto tables = Tables(listener_uuid);
-  if (!tables.ok() && tables.status().code() != absl::StatusCode::kNotFound) return tables.status();
+  if (!tables.ok() && tables.status().code() != absl::StatusCode::kNotFound)
+    return tables.status();
   absl::Status status = pool_->Run([&](sql::Connection& con) {
     std::unique_ptr<sql::Statement> st(con.createStatement());
     if (tables.ok()) {
-      for (auto it = (*tables)->tables.rbegin(); it != (*tables)->tables.rend(); ++it) {
-        st->execute(absl::StrCat("DROP TABLE IF EXISTS ", Qualified(it->name())));
+      for (auto it = (*tables)->tables.rbegin(); it != (*tables)->tables.rend();
+           ++it) {
+        st->execute(
+            absl::StrCat("DROP TABLE IF EXISTS ", Qualified(it->name())));
       }
     }
-    std::unique_ptr<sql::PreparedStatement> del(
-        con.prepareStatement("DELETE FROM listener_tables WHERE listener_uuid = ?"));
+    std::unique_ptr<sql::PreparedStatement> del(con.prepareStatement(
+        "DELETE FROM listener_tables WHERE listener_uuid = ?"));
     del->setString(1, listener_uuid);
     del->executeUpdate();
     return absl::OkStatus();
@@ -294,15 +312,18 @@ absl::Status DataStore::DropTables(const std::string& listener_uuid) {
 namespace {
 
 // Deletes the rows of `table` belonging to any of `keys`.
-int64_t DeleteByKeys(sql::Connection& con, const std::string& qualified, const v1::Table& table,
-                     const std::vector<const google::protobuf::RepeatedPtrField<v1::Value>*>& keys) {
+int64_t DeleteByKeys(
+    sql::Connection& con, const std::string& qualified, const v1::Table& table,
+    const std::vector<const google::protobuf::RepeatedPtrField<v1::Value>*>&
+        keys) {
   int64_t deleted = 0;
   std::string predicate = KeyPredicate(table);
   for (size_t start = 0; start < keys.size(); start += kMaxRowsPerStatement) {
     size_t end = std::min(keys.size(), start + kMaxRowsPerStatement);
     std::vector<std::string> ors(end - start, predicate);
-    std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
-        absl::StrCat("DELETE FROM ", qualified, " WHERE ", absl::StrJoin(ors, " OR "))));
+    std::unique_ptr<sql::PreparedStatement> st(
+        con.prepareStatement(absl::StrCat("DELETE FROM ", qualified, " WHERE ",
+                                          absl::StrJoin(ors, " OR "))));
     int index = 1;
     for (size_t k = start; k < end; ++k) {
       for (const v1::Value& v : *keys[k]) Bind(st.get(), index++, v);
@@ -315,8 +336,9 @@ int64_t DeleteByKeys(sql::Connection& con, const std::string& qualified, const v
 // Inserts `rows` (full rows, values aligned with the table's columns) into
 // `table`, with lastModified set to the commit-time clock. With `upsert`,
 // an existing row with the same key is updated in place.
-void InsertRows(sql::Connection& con, const std::string& qualified, const v1::Table& table,
-                const std::vector<const v1::Row*>& rows, bool upsert) {
+void InsertRows(sql::Connection& con, const std::string& qualified,
+                const v1::Table& table, const std::vector<const v1::Row*>& rows,
+                bool upsert) {
   std::vector<std::string> names;
   std::vector<std::string> placeholders;
   std::vector<int> bound;
@@ -331,19 +353,23 @@ void InsertRows(sql::Connection& con, const std::string& qualified, const v1::Ta
       bound.push_back(c);
     }
     if (!column.primary_key()) {
-      updates.push_back(absl::StrCat(names.back(), " = VALUES(", names.back(), ")"));
+      updates.push_back(
+          absl::StrCat(names.back(), " = VALUES(", names.back(), ")"));
     }
   }
   std::string tuple = absl::StrCat("(", absl::StrJoin(placeholders, ", "), ")");
-  size_t per_statement =
-      std::max<size_t>(1, std::min(kMaxRowsPerStatement, kMaxPlaceholders / std::max<size_t>(1, bound.size())));
+  size_t per_statement = std::max<size_t>(
+      1, std::min(kMaxRowsPerStatement,
+                  kMaxPlaceholders / std::max<size_t>(1, bound.size())));
   for (size_t start = 0; start < rows.size(); start += per_statement) {
     size_t end = std::min(rows.size(), start + per_statement);
     std::vector<std::string> tuples(end - start, tuple);
-    std::string sql = absl::StrCat("INSERT INTO ", qualified, " (", absl::StrJoin(names, ", "),
-                                   ") VALUES ", absl::StrJoin(tuples, ", "));
+    std::string sql = absl::StrCat("INSERT INTO ", qualified, " (",
+                                   absl::StrJoin(names, ", "), ") VALUES ",
+                                   absl::StrJoin(tuples, ", "));
     if (upsert && !updates.empty()) {
-      absl::StrAppend(&sql, " ON DUPLICATE KEY UPDATE ", absl::StrJoin(updates, ", "));
+      absl::StrAppend(&sql, " ON DUPLICATE KEY UPDATE ",
+                      absl::StrJoin(updates, ", "));
     }
     std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(sql));
     int index = 1;
@@ -355,7 +381,8 @@ void InsertRows(sql::Connection& con, const std::string& qualified, const v1::Ta
 }
 
 absl::Status Invalid(size_t record, absl::string_view what) {
-  return InvalidArgumentError("invalid_request", absl::StrCat("records[", record, "]: ", what));
+  return InvalidArgumentError("invalid_request",
+                              absl::StrCat("records[", record, "]: ", what));
 }
 
 }  // namespace
@@ -365,7 +392,8 @@ absl::StatusOr<int64_t> DataStore::PurgeIdempotencyKeys() {
   SLUICE_RETURN_IF_ERROR(pool_->Run([&](sql::Connection& con) {
     std::unique_ptr<sql::Statement> st(con.createStatement());
     deleted = st->executeUpdate(
-        "DELETE FROM idempotency_keys WHERE created < UTC_TIMESTAMP(6) - INTERVAL 1 DAY LIMIT 10000");
+        "DELETE FROM idempotency_keys WHERE created < UTC_TIMESTAMP(6) - "
+        "INTERVAL 1 DAY LIMIT 10000");
     return absl::OkStatus();
   }));
   return deleted;
@@ -377,13 +405,15 @@ namespace {
 // records count of an earlier commit with the same key within 24 h, or
 // nullopt when this request is the first (the key is then held until the
 // transaction ends, so a concurrent duplicate waits and then replays).
-std::optional<int64_t> ClaimIdempotencyKey(sql::Connection& con, const std::string& listener,
+std::optional<int64_t> ClaimIdempotencyKey(sql::Connection& con,
+                                           const std::string& listener,
                                            const std::string& key_sha256) {
   std::istringstream blob(key_sha256);
   try {
-    std::unique_ptr<sql::PreparedStatement> claim(con.prepareStatement(
-        "INSERT INTO idempotency_keys (listener_uuid, key_sha256, records, created)"
-        " VALUES (?, ?, 0, UTC_TIMESTAMP(6))"));
+    std::unique_ptr<sql::PreparedStatement> claim(
+        con.prepareStatement("INSERT INTO idempotency_keys (listener_uuid, "
+                             "key_sha256, records, created)"
+                             " VALUES (?, ?, 0, UTC_TIMESTAMP(6))"));
     claim->setString(1, listener);
     claim->setBlob(2, &blob);
     claim->executeUpdate();
@@ -393,7 +423,8 @@ std::optional<int64_t> ClaimIdempotencyKey(sql::Connection& con, const std::stri
   }
   std::istringstream blob2(key_sha256);
   std::unique_ptr<sql::PreparedStatement> seen(con.prepareStatement(
-      "SELECT records, created > UTC_TIMESTAMP(6) - INTERVAL 1 DAY FROM idempotency_keys"
+      "SELECT records, created > UTC_TIMESTAMP(6) - INTERVAL 1 DAY FROM "
+      "idempotency_keys"
       " WHERE listener_uuid = ? AND key_sha256 = ? FOR UPDATE"));
   seen->setString(1, listener);
   seen->setBlob(2, &blob2);
@@ -402,7 +433,8 @@ std::optional<int64_t> ClaimIdempotencyKey(sql::Connection& con, const std::stri
   // Expired: this delivery counts as new.
   std::istringstream blob3(key_sha256);
   std::unique_ptr<sql::PreparedStatement> renew(con.prepareStatement(
-      "UPDATE idempotency_keys SET created = UTC_TIMESTAMP(6) WHERE listener_uuid = ? AND key_sha256 = ?"));
+      "UPDATE idempotency_keys SET created = UTC_TIMESTAMP(6) WHERE "
+      "listener_uuid = ? AND key_sha256 = ?"));
   renew->setString(1, listener);
   renew->setBlob(2, &blob3);
   renew->executeUpdate();
@@ -412,8 +444,9 @@ std::optional<int64_t> ClaimIdempotencyKey(sql::Connection& con, const std::stri
 void RecordIdempotencyKey(sql::Connection& con, const std::string& listener,
                           const std::string& key_sha256, int64_t records) {
   std::istringstream blob(key_sha256);
-  std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
-      "UPDATE idempotency_keys SET records = ? WHERE listener_uuid = ? AND key_sha256 = ?"));
+  std::unique_ptr<sql::PreparedStatement> st(
+      con.prepareStatement("UPDATE idempotency_keys SET records = ? WHERE "
+                           "listener_uuid = ? AND key_sha256 = ?"));
   st->setInt64(1, records);
   st->setString(2, listener);
   st->setBlob(3, &blob);
@@ -422,8 +455,10 @@ void RecordIdempotencyKey(sql::Connection& con, const std::string& listener,
 
 }  // namespace
 
-absl::StatusOr<v1::WriteResponse> DataStore::Write(const v1::WriteRequest& request) {
-  SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ListenerTables> lt, Tables(request.listener_uuid()));
+absl::StatusOr<v1::WriteResponse> DataStore::Write(
+    const v1::WriteRequest& request) {
+  SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ListenerTables> lt,
+                          Tables(request.listener_uuid()));
   const bool patch = request.mode() == v1::WRITE_MODE_PATCH;
   // Validate every record against the known tables before touching the
   // database: names and shapes come from the edge, not from trust.
@@ -434,21 +469,25 @@ absl::StatusOr<v1::WriteResponse> DataStore::Write(const v1::WriteRequest& reque
     }
     for (const v1::TableRows& rows : record.tables()) {
       auto t = lt->index.find(rows.table());
-      if (t == lt->index.end()) return Invalid(r, absl::StrCat("unknown table \"", rows.table(), "\""));
+      if (t == lt->index.end())
+        return Invalid(r, absl::StrCat("unknown table \"", rows.table(), "\""));
       const v1::Table& table = lt->tables[t->second];
-      size_t width = rows.columns_size() > 0 ? rows.columns_size() : table.columns_size();
+      size_t width =
+          rows.columns_size() > 0 ? rows.columns_size() : table.columns_size();
       for (const std::string& name : rows.columns()) {
         if (!lt->columns[t->second].count(name)) {
           return Invalid(r, absl::StrCat("unknown column \"", name, "\""));
         }
       }
       if (rows.columns_size() > 0 && (!patch || t->second != 0)) {
-        return Invalid(r, "partial rows are only allowed for the root row of a PATCH");
+        return Invalid(
+            r, "partial rows are only allowed for the root row of a PATCH");
       }
       for (const v1::Row& row : rows.rows()) {
         if (static_cast<size_t>(row.values_size()) != width) {
-          return Invalid(r, absl::StrCat("a row of \"", rows.table(), "\" has ", row.values_size(),
-                                         " values for ", width, " columns"));
+          return Invalid(r, absl::StrCat("a row of \"", rows.table(), "\" has ",
+                                         row.values_size(), " values for ",
+                                         width, " columns"));
         }
       }
     }
@@ -463,23 +502,28 @@ absl::StatusOr<v1::WriteResponse> DataStore::Write(const v1::WriteRequest& reque
   int64_t written = 0;
   bool replayed = false;
   const std::string key_sha256 =
-      request.idempotency_key().empty() ? "" : crypto::Sha256(request.idempotency_key());
-  absl::Status status = pool_->Transaction([&](sql::Connection& con) -> absl::Status {
-    written = 0;
-    replayed = false;
-    if (!key_sha256.empty()) {
-      if (auto earlier = ClaimIdempotencyKey(con, request.listener_uuid(), key_sha256)) {
-        replayed = true;
-        written = *earlier;
-        return absl::OkStatus();
-      }
-    }
-    absl::Status s = WriteRecords(con, *lt, request, &written);
-    if (s.ok() && !key_sha256.empty()) {
-      RecordIdempotencyKey(con, request.listener_uuid(), key_sha256, written);
-    }
-    return s;
-  });
+      request.idempotency_key().empty()
+          ? ""
+          : crypto::Sha256(request.idempotency_key());
+  absl::Status status =
+      pool_->Transaction([&](sql::Connection& con) -> absl::Status {
+        written = 0;
+        replayed = false;
+        if (!key_sha256.empty()) {
+          if (auto earlier = ClaimIdempotencyKey(con, request.listener_uuid(),
+                                                 key_sha256)) {
+            replayed = true;
+            written = *earlier;
+            return absl::OkStatus();
+          }
+        }
+        absl::Status s = WriteRecords(con, *lt, request, &written);
+        if (s.ok() && !key_sha256.empty()) {
+          RecordIdempotencyKey(con, request.listener_uuid(), key_sha256,
+                               written);
+        }
+        return s;
+      });
   if (status.code() == absl::StatusCode::kInternal &&
       status.message().find("error 1146") != absl::string_view::npos) {
     Forget(request.listener_uuid());
@@ -492,8 +536,10 @@ absl::StatusOr<v1::WriteResponse> DataStore::Write(const v1::WriteRequest& reque
   return response;
 }
 
-absl::Status DataStore::WriteRecords(sql::Connection& con, const ListenerTables& lt_ref,
-                                     const v1::WriteRequest& request, int64_t* written_out) {
+absl::Status DataStore::WriteRecords(sql::Connection& con,
+                                     const ListenerTables& lt_ref,
+                                     const v1::WriteRequest& request,
+                                     int64_t* written_out) {
   const ListenerTables* lt = &lt_ref;
   const bool patch = request.mode() == v1::WRITE_MODE_PATCH;
   int64_t& written = *written_out;
@@ -504,7 +550,8 @@ absl::Status DataStore::WriteRecords(sql::Connection& con, const ListenerTables&
       // Records are written in key order (the map's), so concurrent batches
       // lock rows in the same order and rarely deadlock.
       std::map<std::string, int> last;
-      for (int r = 0; r < request.records_size(); ++r) last[KeyString(request.records(r).key())] = r;
+      for (int r = 0; r < request.records_size(); ++r)
+        last[KeyString(request.records(r).key())] = r;
       std::vector<const google::protobuf::RepeatedPtrField<v1::Value>*> keys;
       std::vector<std::vector<const v1::Row*>> rows(lt->tables.size());
       for (const auto& [key, r] : last) {
@@ -521,13 +568,15 @@ absl::Status DataStore::WriteRecords(sql::Connection& con, const ListenerTables&
       // Under READ COMMITTED there are no gap locks; without this, two
       // writers could both delete a record's children and then collide
       // inserting the new ones.
-      InsertRows(con, Qualified(lt->tables[0].name()), lt->tables[0], rows[0], /*upsert=*/true);
+      InsertRows(con, Qualified(lt->tables[0].name()), lt->tables[0], rows[0],
+                 /*upsert=*/true);
       for (size_t t = 1; t < lt->tables.size(); ++t) {
         DeleteByKeys(con, Qualified(lt->tables[t].name()), lt->tables[t], keys);
       }
       for (size_t t = 1; t < lt->tables.size(); ++t) {
         if (!rows[t].empty()) {
-          InsertRows(con, Qualified(lt->tables[t].name()), lt->tables[t], rows[t], false);
+          InsertRows(con, Qualified(lt->tables[t].name()), lt->tables[t],
+                     rows[t], false);
         }
       }
       written = request.records_size();
@@ -540,13 +589,15 @@ absl::Status DataStore::WriteRecords(sql::Connection& con, const ListenerTables&
       std::vector<v1::Value> key(record.key().begin(), record.key().end());
       {
         std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
-            absl::StrCat("SELECT 1 FROM ", root_name, " WHERE ", KeyPredicate(root), " FOR UPDATE")));
+            absl::StrCat("SELECT 1 FROM ", root_name, " WHERE ",
+                         KeyPredicate(root), " FOR UPDATE")));
         int index = 1;
         for (const v1::Value& v : key) Bind(st.get(), index++, v);
         std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
         if (!rs->next()) {
           return WithErrorCode(
-              absl::NotFoundError(absl::StrCat("records[", r, "]: no record with key ", Describe(key))),
+              absl::NotFoundError(absl::StrCat(
+                  "records[", r, "]: no record with key ", Describe(key))),
               "record_not_found");
         }
       }
@@ -558,20 +609,23 @@ absl::Status DataStore::WriteRecords(sql::Connection& con, const ListenerTables&
       std::vector<const v1::Value*> values;
       if (root_rows != nullptr && root_rows->rows_size() == 1) {
         for (int c = 0; c < root_rows->columns_size(); ++c) {
-          const v1::Column& column = root.columns(lt->columns[0].at(root_rows->columns(c)));
+          const v1::Column& column =
+              root.columns(lt->columns[0].at(root_rows->columns(c)));
           if (column.primary_key() || IsLastModified(column)) continue;
           sets.push_back(absl::StrCat(QuoteIdentifier(column.name()), " = ?"));
           values.push_back(&root_rows->rows(0).values(c));
         }
       }
       sets.push_back("`lastModified` = UTC_TIMESTAMP(6)");
-      std::unique_ptr<sql::PreparedStatement> update(con.prepareStatement(absl::StrCat(
-          "UPDATE ", root_name, " SET ", absl::StrJoin(sets, ", "), " WHERE ", KeyPredicate(root))));
+      std::unique_ptr<sql::PreparedStatement> update(con.prepareStatement(
+          absl::StrCat("UPDATE ", root_name, " SET ", absl::StrJoin(sets, ", "),
+                       " WHERE ", KeyPredicate(root))));
       int index = 1;
       for (const v1::Value* v : values) Bind(update.get(), index++, *v);
       for (const v1::Value& v : key) Bind(update.get(), index++, v);
       update->executeUpdate();
-      std::vector<const google::protobuf::RepeatedPtrField<v1::Value>*> keys = {&record.key()};
+      std::vector<const google::protobuf::RepeatedPtrField<v1::Value>*> keys = {
+          &record.key()};
       for (const std::string& name : record.replaced_tables()) {
         int t = lt->index.at(name);
         DeleteByKeys(con, Qualified(name), lt->tables[t], keys);
@@ -591,16 +645,19 @@ absl::Status DataStore::WriteRecords(sql::Connection& con, const ListenerTables&
 
 absl::StatusOr<int64_t> DataStore::Delete(const std::string& listener_uuid,
                                           const std::vector<v1::Value>& key) {
-  SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ListenerTables> lt, Tables(listener_uuid));
+  SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ListenerTables> lt,
+                          Tables(listener_uuid));
   if (key.size() != lt->key_columns.size()) {
-    return absl::InvalidArgumentError("the key does not match the table's primary key");
+    return absl::InvalidArgumentError(
+        "the key does not match the table's primary key");
   }
   google::protobuf::RepeatedPtrField<v1::Value> k(key.begin(), key.end());
   std::vector<const google::protobuf::RepeatedPtrField<v1::Value>*> keys = {&k};
   int64_t deleted = 0;
   SLUICE_RETURN_IF_ERROR(pool_->Transaction([&](sql::Connection& con) {
     // Root first, like writes: the root row's lock orders concurrent writers.
-    deleted = DeleteByKeys(con, Qualified(lt->tables[0].name()), lt->tables[0], keys);
+    deleted =
+        DeleteByKeys(con, Qualified(lt->tables[0].name()), lt->tables[0], keys);
     for (size_t t = lt->tables.size(); t-- > 1;) {
       DeleteByKeys(con, Qualified(lt->tables[t].name()), lt->tables[t], keys);
     }
@@ -612,12 +669,14 @@ absl::StatusOr<int64_t> DataStore::Delete(const std::string& listener_uuid,
 namespace {
 
 // Reads one record by key and reassembles it; nullopt when missing.
-std::optional<ordered_json> ReadRecord(sql::Connection& con, const ListenerTables& lt,
-                                       const std::function<std::string(const std::string&)>& qualified,
-                                       const std::vector<v1::Value>& key) {
+std::optional<ordered_json> ReadRecord(
+    sql::Connection& con, const ListenerTables& lt,
+    const std::function<std::string(const std::string&)>& qualified,
+    const std::vector<v1::Value>& key) {
   const v1::Table& root = lt.tables[0];
   std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
-      absl::StrCat("SELECT * FROM ", qualified(root.name()), " WHERE ", KeyPredicate(root))));
+      absl::StrCat("SELECT * FROM ", qualified(root.name()), " WHERE ",
+                   KeyPredicate(root))));
   int index = 1;
   for (const v1::Value& v : key) Bind(st.get(), index++, v);
   std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
@@ -633,31 +692,36 @@ std::optional<ordered_json> ReadRecord(sql::Connection& con, const ListenerTable
     } else if (IsLastModified(column)) {
       last_modified = value.is_string() ? value.get<std::string>() : "";
     } else {
-      SetPath(&record, mapping::SplitPath(column.json_path()), std::move(value));
+      SetPath(&record, mapping::SplitPath(column.json_path()),
+              std::move(value));
     }
   }
   // items[t] maps a position tuple to the element of table t.
-  std::vector<std::map<std::vector<int64_t>, ordered_json>> items(lt.tables.size());
+  std::vector<std::map<std::vector<int64_t>, ordered_json>> items(
+      lt.tables.size());
   std::vector<bool> items_are_arrays(lt.tables.size(), false);
   for (size_t t = 1; t < lt.tables.size(); ++t) {
-    if (lt.tables[t].json_path().empty()) items_are_arrays[lt.index.at(lt.tables[t].parent())] = true;
+    if (lt.tables[t].json_path().empty())
+      items_are_arrays[lt.index.at(lt.tables[t].parent())] = true;
   }
   for (size_t t = 1; t < lt.tables.size(); ++t) {
     const v1::Table& table = lt.tables[t];
     std::vector<std::string> order;
     for (const auto& c : table.columns()) {
-      if (c.source() == v1::COLUMN_SOURCE_POSITION) order.push_back(QuoteIdentifier(c.name()));
+      if (c.source() == v1::COLUMN_SOURCE_POSITION)
+        order.push_back(QuoteIdentifier(c.name()));
     }
-    std::unique_ptr<sql::PreparedStatement> q(con.prepareStatement(
-        absl::StrCat("SELECT * FROM ", qualified(table.name()), " WHERE ", KeyPredicate(table),
-                     " ORDER BY ", absl::StrJoin(order, ", "))));
+    std::unique_ptr<sql::PreparedStatement> q(con.prepareStatement(absl::StrCat(
+        "SELECT * FROM ", qualified(table.name()), " WHERE ",
+        KeyPredicate(table), " ORDER BY ", absl::StrJoin(order, ", "))));
     int i = 1;
     for (const v1::Value& v : key) Bind(q.get(), i++, v);
     std::unique_ptr<sql::ResultSet> rows(q->executeQuery());
     while (rows->next()) {
       std::vector<int64_t> positions;
-      // Items are scalars, arrays (a child table holds their elements) or objects.
-      ordered_json item = table.scalar_items() ? ordered_json()
+      // Items are scalars, arrays (a child table holds their elements) or
+      // objects.
+      ordered_json item = table.scalar_items()  ? ordered_json()
                           : items_are_arrays[t] ? ordered_json::array()
                                                 : ordered_json::object();
       for (int c = 0; c < table.columns_size(); ++c) {
@@ -668,7 +732,8 @@ std::optional<ordered_json> ReadRecord(sql::Connection& con, const ListenerTable
           if (table.scalar_items()) {
             item = ReadCell(*rows, c + 1, column);
           } else {
-            SetPath(&item, mapping::SplitPath(column.json_path()), ReadCell(*rows, c + 1, column));
+            SetPath(&item, mapping::SplitPath(column.json_path()),
+                    ReadCell(*rows, c + 1, column));
           }
         }
       }
@@ -682,7 +747,8 @@ std::optional<ordered_json> ReadRecord(sql::Connection& con, const ListenerTable
     for (auto& [positions, item] : items[t]) {
       ordered_json* element = &record;
       if (parent != 0) {
-        std::vector<int64_t> parent_positions(positions.begin(), positions.end() - 1);
+        std::vector<int64_t> parent_positions(positions.begin(),
+                                              positions.end() - 1);
         element = &items[parent][parent_positions];
       }
       ArrayAt(element, table.json_path())->push_back(std::move(item));
@@ -701,7 +767,8 @@ std::optional<ordered_json> ReadRecord(sql::Connection& con, const ListenerTable
 
 // The root key from the first columns of a result row (selected in key
 // order).
-google::protobuf::RepeatedPtrField<v1::Value> ReadKey(sql::ResultSet& rs, const ListenerTables& lt) {
+google::protobuf::RepeatedPtrField<v1::Value> ReadKey(
+    sql::ResultSet& rs, const ListenerTables& lt) {
   google::protobuf::RepeatedPtrField<v1::Value> key;
   for (size_t k = 0; k < lt.key_columns.size(); ++k) {
     const v1::Column& c = lt.tables[0].columns(lt.key_columns[k]);
@@ -709,7 +776,8 @@ google::protobuf::RepeatedPtrField<v1::Value> ReadKey(sql::ResultSet& rs, const 
     if (c.type() == v1::COLUMN_TYPE_BIGINT) {
       v->set_int_value(rs.getInt64(k + 1));
     } else if (c.type() == v1::COLUMN_TYPE_DATETIME) {
-      v->set_timestamp_micros(mapping::ParseIso8601(rs.getString(k + 1).asStdString()).value_or(0));
+      v->set_timestamp_micros(
+          mapping::ParseIso8601(rs.getString(k + 1).asStdString()).value_or(0));
     } else {
       v->set_string_value(rs.getString(k + 1).asStdString());
     }
@@ -731,44 +799,55 @@ bool DecodePageToken(const std::string& token, std::vector<v1::Value>* key) {
   }
   std::string bytes;
   v1::Record record;
-  if (!crypto::Base64Decode(standard, &bytes) || !record.ParseFromString(bytes)) return false;
+  if (!crypto::Base64Decode(standard, &bytes) || !record.ParseFromString(bytes))
+    return false;
   key->assign(record.key().begin(), record.key().end());
   return true;
 }
 
 }  // namespace
 
-absl::StatusOr<std::string> DataStore::GetRecord(const std::string& listener_uuid,
-                                                 const std::vector<v1::Value>& key) {
-  SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ListenerTables> lt, Tables(listener_uuid));
+absl::StatusOr<std::string> DataStore::GetRecord(
+    const std::string& listener_uuid, const std::vector<v1::Value>& key) {
+  SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ListenerTables> lt,
+                          Tables(listener_uuid));
   std::optional<ordered_json> record;
   SLUICE_RETURN_IF_ERROR(pool_->Run([&](sql::Connection& con) {
-    record = ReadRecord(con, *lt, [this](const std::string& t) { return Qualified(t); }, key);
+    record = ReadRecord(
+        con, *lt, [this](const std::string& t) { return Qualified(t); }, key);
     return absl::OkStatus();
   }));
   if (!record) {
-    return WithErrorCode(absl::NotFoundError(absl::StrCat("no record with key ", Describe(key))),
-                         "record_not_found");
+    return WithErrorCode(
+        absl::NotFoundError(absl::StrCat("no record with key ", Describe(key))),
+        "record_not_found");
   }
   return record->dump(-1, ' ', false, ordered_json::error_handler_t::replace);
 }
 
-absl::StatusOr<v1::ListRecordsResponse> DataStore::ListRecords(const v1::ListRecordsRequest& request) {
-  SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ListenerTables> lt, Tables(request.listener_uuid()));
+absl::StatusOr<v1::ListRecordsResponse> DataStore::ListRecords(
+    const v1::ListRecordsRequest& request) {
+  SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ListenerTables> lt,
+                          Tables(request.listener_uuid()));
   int limit = request.limit() <= 0 ? 50 : std::min(request.limit(), 1000);
   std::vector<v1::Value> after;
   if (!request.page_token().empty() &&
-      (!DecodePageToken(request.page_token(), &after) || after.size() != lt->key_columns.size())) {
-    return InvalidArgumentError("invalid_page_token", "pageToken is not one this API returned");
+      (!DecodePageToken(request.page_token(), &after) ||
+       after.size() != lt->key_columns.size())) {
+    return InvalidArgumentError("invalid_page_token",
+                                "pageToken is not one this API returned");
   }
   const v1::Table& root = lt->tables[0];
   std::vector<std::string> key_names;
-  for (int c : lt->key_columns) key_names.push_back(QuoteIdentifier(root.columns(c).name()));
+  for (int c : lt->key_columns)
+    key_names.push_back(QuoteIdentifier(root.columns(c).name()));
   std::string keys = absl::StrJoin(key_names, ", ");
   std::vector<std::string> marks(key_names.size(), "?");
-  std::string sql = absl::StrCat("SELECT ", keys, " FROM ", Qualified(root.name()));
+  std::string sql =
+      absl::StrCat("SELECT ", keys, " FROM ", Qualified(root.name()));
   if (!after.empty()) {
-    absl::StrAppend(&sql, " WHERE (", keys, ") > (", absl::StrJoin(marks, ", "), ")");
+    absl::StrAppend(&sql, " WHERE (", keys, ") > (", absl::StrJoin(marks, ", "),
+                    ")");
   }
   absl::StrAppend(&sql, " ORDER BY ", keys, " LIMIT ", limit + 1);
   v1::ListRecordsResponse response;
@@ -785,9 +864,11 @@ absl::StatusOr<v1::ListRecordsResponse> DataStore::ListRecords(const v1::ListRec
     bool more = page.size() > static_cast<size_t>(limit);
     if (more) page.pop_back();
     for (const auto& key : page) {
-      auto record = ReadRecord(con, *lt, [this](const std::string& t) { return Qualified(t); }, key);
+      auto record = ReadRecord(
+          con, *lt, [this](const std::string& t) { return Qualified(t); }, key);
       if (record) {
-        response.add_records()->set_json(record->dump(-1, ' ', false, ordered_json::error_handler_t::replace));
+        response.add_records()->set_json(record->dump(
+            -1, ' ', false, ordered_json::error_handler_t::replace));
       }
     }
     if (more) response.set_next_page_token(EncodePageToken(page.back()));
@@ -796,21 +877,27 @@ absl::StatusOr<v1::ListRecordsResponse> DataStore::ListRecords(const v1::ListRec
   return response;
 }
 
-absl::StatusOr<int64_t> DataStore::Purge(const std::string& listener_uuid, int64_t cutoff_micros,
+absl::StatusOr<int64_t> DataStore::Purge(const std::string& listener_uuid,
+                                         int64_t cutoff_micros,
                                          int batch_size) {
-  SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ListenerTables> lt, Tables(listener_uuid));
+  SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ListenerTables> lt,
+                          Tables(listener_uuid));
   if (batch_size <= 0) batch_size = 500;
   const v1::Table& root = lt->tables[0];
   std::vector<std::string> key_names;
-  for (int c : lt->key_columns) key_names.push_back(QuoteIdentifier(root.columns(c).name()));
+  for (int c : lt->key_columns)
+    key_names.push_back(QuoteIdentifier(root.columns(c).name()));
   int64_t total = 0;
   while (true) {
     int64_t deleted = 0;
     SLUICE_RETURN_IF_ERROR(pool_->Transaction([&](sql::Connection& con) {
       deleted = 0;
-      std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(absl::StrCat(
-          "SELECT ", absl::StrJoin(key_names, ", "), " FROM ", Qualified(root.name()),
-          " WHERE `lastModified` < ? ORDER BY `lastModified` LIMIT ", batch_size, " FOR UPDATE")));
+      std::unique_ptr<sql::PreparedStatement> st(
+          con.prepareStatement(absl::StrCat(
+              "SELECT ", absl::StrJoin(key_names, ", "), " FROM ",
+              Qualified(root.name()),
+              " WHERE `lastModified` < ? ORDER BY `lastModified` LIMIT ",
+              batch_size, " FOR UPDATE")));
       st->setString(1, mapping::FormatSqlDatetime(cutoff_micros));
       std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
       std::vector<google::protobuf::RepeatedPtrField<v1::Value>> keys;

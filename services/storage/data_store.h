@@ -23,7 +23,7 @@ struct ListenerTables {
   std::vector<v1::Table> tables;  // tables[0] is the root
   std::map<std::string, int> index;
   std::vector<std::map<std::string, int>> columns;  // per table: name → column
-  std::vector<int> key_columns;                      // root primary-key columns
+  std::vector<int> key_columns;                     // root primary-key columns
 };
 
 // The storage service's logic: the only writer of data tables.
@@ -45,8 +45,8 @@ class DataStore {
 
   // ALREADY_EXISTS naming the table when one is taken; nothing is left
   // behind on failure. Returns the DDL run.
-  absl::StatusOr<std::vector<std::string>> CreateTables(const std::string& listener_uuid,
-                                                        const std::vector<v1::Table>& tables);
+  absl::StatusOr<std::vector<std::string>> CreateTables(
+      const std::string& listener_uuid, const std::vector<v1::Table>& tables);
   absl::Status DropTables(const std::string& listener_uuid);
 
   // All or nothing. INVALID_ARGUMENT names the record index; NOT_FOUND for a
@@ -59,14 +59,16 @@ class DataStore {
                                  const std::vector<v1::Value>& key);
   absl::StatusOr<std::string> GetRecord(const std::string& listener_uuid,
                                         const std::vector<v1::Value>& key);
-  absl::StatusOr<v1::ListRecordsResponse> ListRecords(const v1::ListRecordsRequest& request);
+  absl::StatusOr<v1::ListRecordsResponse> ListRecords(
+      const v1::ListRecordsRequest& request);
   // Deletes records last modified before `cutoff_micros`, `batch_size` per
   // transaction. Returns how many root records were deleted.
-  absl::StatusOr<int64_t> Purge(const std::string& listener_uuid, int64_t cutoff_micros,
-                                int batch_size);
+  absl::StatusOr<int64_t> Purge(const std::string& listener_uuid,
+                                int64_t cutoff_micros, int batch_size);
 
   // The cached tables of a listener; NOT_FOUND when it has none.
-  absl::StatusOr<std::shared_ptr<const ListenerTables>> Tables(const std::string& listener_uuid);
+  absl::StatusOr<std::shared_ptr<const ListenerTables>> Tables(
+      const std::string& listener_uuid);
 
  private:
   std::string Qualified(const std::string& table) const;
@@ -78,7 +80,8 @@ class DataStore {
   MySqlPool* pool_;
   const std::string data_database_;
   absl::Mutex mu_;
-  std::map<std::string, std::shared_ptr<const ListenerTables>> cache_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<const ListenerTables>> cache_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace sluice

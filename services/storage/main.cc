@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
   const int threads = sluice::EnvIntOr("SLUICE_STORAGE_THREADS", 16);
   sluice::MySqlPool pool(sluice::DatabaseOptionsFromFlags(
       sluice::EnvOr("SLUICE_STORAGE_DATABASE", "sluice_storage"), threads));
-  sluice::DataStore store(&pool, sluice::EnvOr("SLUICE_DATA_DATABASE", "sluice_data"));
+  sluice::DataStore store(&pool,
+                          sluice::EnvOr("SLUICE_DATA_DATABASE", "sluice_data"));
   sluice::BlockingExecutor executor(threads);
   sluice::StorageServiceImpl service(&store, &executor);
   sluice::RequestMetrics metrics("storage");

@@ -13,12 +13,14 @@ class StorageServiceImpl final : public v1::StorageService::CallbackService {
   StorageServiceImpl(DataStore* store, BlockingExecutor* executor)
       : store_(store), executor_(executor) {}
 
-  grpc::ServerUnaryReactor* CreateTables(grpc::CallbackServerContext* context,
-                                         const v1::CreateTablesRequest* request,
-                                         v1::CreateTablesResponse* response) override;
-  grpc::ServerUnaryReactor* DropTables(grpc::CallbackServerContext* context,
-                                       const v1::DropTablesRequest* request,
-                                       v1::DropTablesResponse* response) override;
+  grpc::ServerUnaryReactor* CreateTables(
+      grpc::CallbackServerContext* context,
+      const v1::CreateTablesRequest* request,
+      v1::CreateTablesResponse* response) override;
+  grpc::ServerUnaryReactor* DropTables(
+      grpc::CallbackServerContext* context,
+      const v1::DropTablesRequest* request,
+      v1::DropTablesResponse* response) override;
   grpc::ServerUnaryReactor* Write(grpc::CallbackServerContext* context,
                                   const v1::WriteRequest* request,
                                   v1::WriteResponse* response) override;
@@ -28,9 +30,10 @@ class StorageServiceImpl final : public v1::StorageService::CallbackService {
   grpc::ServerUnaryReactor* GetRecord(grpc::CallbackServerContext* context,
                                       const v1::GetRecordRequest* request,
                                       v1::RecordJson* response) override;
-  grpc::ServerUnaryReactor* ListRecords(grpc::CallbackServerContext* context,
-                                        const v1::ListRecordsRequest* request,
-                                        v1::ListRecordsResponse* response) override;
+  grpc::ServerUnaryReactor* ListRecords(
+      grpc::CallbackServerContext* context,
+      const v1::ListRecordsRequest* request,
+      v1::ListRecordsResponse* response) override;
   grpc::ServerUnaryReactor* Purge(grpc::CallbackServerContext* context,
                                   const v1::PurgeRequest* request,
                                   v1::PurgeResponse* response) override;

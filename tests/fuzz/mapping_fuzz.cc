@@ -22,8 +22,11 @@ std::vector<std::shared_ptr<const sluice::mapping::RecordMapper>> Mappers() {
       {R"({"id":1,"name":"a","score":1.5,"ok":true,"at":"2024-01-01T00:00:00Z",
           "address":{"city":"x","geo":{"lat":1.0}},"tags":["a"],
           "items":[{"sku":"s","qty":1,"parts":[{"n":1}]}],"matrix":[[1]]})",
-       {"id"}, ""},
-      {R"({"data":{"items":[{"site":"a","test":"b","v":null}]}})", {"site", "test"}, "data.items"},
+       {"id"},
+       ""},
+      {R"({"data":{"items":[{"site":"a","test":"b","v":null}]}})",
+       {"site", "test"},
+       "data.items"},
   };
   std::vector<std::shared_ptr<const sluice::mapping::RecordMapper>> out;
   for (const auto& shape : shapes) {
@@ -41,7 +44,8 @@ std::vector<std::shared_ptr<const sluice::mapping::RecordMapper>> Mappers() {
 }
 
 void CheckError(const absl::Status& status) {
-  if (!status.ok() && status.code() != absl::StatusCode::kInvalidArgument) std::abort();
+  if (!status.ok() && status.code() != absl::StatusCode::kInvalidArgument)
+    std::abort();
 }
 
 }  // namespace
@@ -62,7 +66,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto mapper = sluice::mapping::RecordMapper::Create(s);
     if (!mapper.ok()) std::abort();
     CheckError((*mapper)->Map(body, false).status());
-    for (const auto& table : s.tables()) (void)sluice::mapping::RenderCreateTable(table);
+    for (const auto& table : s.tables())
+      (void)sluice::mapping::RenderCreateTable(table);
   }
   return 0;
 }

@@ -39,18 +39,23 @@ TEST_F(FaultsTest, StorageDownIsAFast503AndRecoversWithoutRestarts) {
   ASSERT_TRUE(stack_.WaitReady("edge", std::chrono::seconds(30)));
   HttpResponse after = Post(l, R"({"id":3,"name":"after"})");
   EXPECT_EQ(after.status, 200) << after.body;
-  auto rows = stack_.Query("SELECT id FROM sluice_data." + l.base_name + " ORDER BY id");
+  auto rows = stack_.Query("SELECT id FROM sluice_data." + l.base_name +
+                           " ORDER BY id");
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0][0], "1");
   EXPECT_EQ(rows[1][0], "3");
 }
 
 TEST_F(FaultsTest, DatabaseDownIsAFast503AndRecoversWithoutRestarts) {
-  TestListener l = CreateListener({{"method", "none"}},
-                                  {{"id", 1}, {"items", json::array({{{"sku", "a"}}})}});
+  TestListener l =
+      CreateListener({{"method", "none"}},
+                     {{"id", 1}, {"items", json::array({{{"sku", "a"}}})}});
   // Warm the storage pool so it holds connections that the restart kills.
   for (int i = 0; i < 3; ++i) {
-    ASSERT_EQ(Post(l, "{\"id\":" + std::to_string(i) + ",\"items\":[{\"sku\":\"x\"}]}").status, 200);
+    ASSERT_EQ(Post(l, "{\"id\":" + std::to_string(i) +
+                          ",\"items\":[{\"sku\":\"x\"}]}")
+                  .status,
+              200);
   }
   stack_.Stop("mariadb");
   ExpectUnavailable(Post(l, R"({"id":10,"items":[{"sku":"y"},{"sku":"z"}]})"));
@@ -61,7 +66,9 @@ TEST_F(FaultsTest, DatabaseDownIsAFast503AndRecoversWithoutRestarts) {
   // Nothing of the refused request, everything of the others.
   EXPECT_EQ(Count(l), "4");
   EXPECT_EQ(Count(l, "_items"), "4");
-  EXPECT_EQ(stack_.Query("SELECT COUNT(*) FROM sluice_data." + l.base_name + " WHERE id = 10")[0][0], "0");
+  EXPECT_EQ(stack_.Query("SELECT COUNT(*) FROM sluice_data." + l.base_name +
+                         " WHERE id = 10")[0][0],
+            "0");
 }
 
 TEST_F(FaultsTest, DataSurvivesAFullRestart) {

@@ -28,18 +28,24 @@ class ListenerTest : public ::testing::Test {
   TestStack& stack_ = TestStack::Get();
   HttpsClient client_{stack_.cacert()};
 
-  TestListener CreateListener(json auth, json sample, json primary_key = json::array({"id"}),
-                              json extra = json::object(), const std::string& root_path = "") {
+  TestListener CreateListener(json auth, json sample,
+                              json primary_key = json::array({"id"}),
+                              json extra = json::object(),
+                              const std::string& root_path = "") {
     TestListener l;
     l.integration = stack_.CreateIntegration("it");
     l.base_name = Unique("t");
     json body = {{"name", Unique("listener")},
                  {"auth", auth},
                  {"structure",
-                  {{"baseName", l.base_name}, {"rootPath", root_path}, {"primaryKey", primary_key}, {"sample", sample}}}};
+                  {{"baseName", l.base_name},
+                   {"rootPath", root_path},
+                   {"primaryKey", primary_key},
+                   {"sample", sample}}}};
     for (auto& [k, v] : extra.items()) body[k] = v;
-    HttpResponse r =
-        stack_.Admin("POST", "/api/v1/integrations/" + l.integration + "/listeners", body.dump());
+    HttpResponse r = stack_.Admin(
+        "POST", "/api/v1/integrations/" + l.integration + "/listeners",
+        body.dump());
     EXPECT_EQ(r.status, 201) << r.body << r.error;
     json created = json::parse(r.body, nullptr, false);
     if (!created.is_object() || !created.contains("uuid")) return l;
@@ -47,39 +53,50 @@ class ListenerTest : public ::testing::Test {
     if (created.contains("token")) l.token = created["token"];
     // The stack's URL carries its own port; the path is what matters.
     l.url = stack_.IngestUrl("/" + l.integration + "/" + l.uuid);
-    l.admin_path = "/api/v1/integrations/" + l.integration + "/listeners/" + l.uuid;
+    l.admin_path =
+        "/api/v1/integrations/" + l.integration + "/listeners/" + l.uuid;
     return l;
   }
 
   TestListener TokenListener() {
-    return CreateListener({{"method", "token"}, {"readFrom", "header"}, {"name", "X-Api-Token"}},
-                          {{"id", 1}, {"name", "a"}, {"score", 1.5}, {"active", true}});
+    return CreateListener(
+        {{"method", "token"}, {"readFrom", "header"}, {"name", "X-Api-Token"}},
+        {{"id", 1}, {"name", "a"}, {"score", 1.5}, {"active", true}});
   }
 
-  HttpResponse Send(const TestListener& l, const std::string& method, const std::string& body,
-                    std::vector<std::string> headers = {"Content-Type: application/json"},
-                    const std::string& suffix = "") {
+  HttpResponse Send(
+      const TestListener& l, const std::string& method, const std::string& body,
+      std::vector<std::string> headers = {"Content-Type: application/json"},
+      const std::string& suffix = "") {
     if (!l.token.empty()) headers.push_back("X-Api-Token: " + l.token);
     return client_.Send(method, l.url + suffix, body, headers);
   }
 
   HttpResponse Post(const TestListener& l, const std::string& body,
-                    std::vector<std::string> headers = {"Content-Type: application/json"}) {
+                    std::vector<std::string> headers = {
+                        "Content-Type: application/json"}) {
     return Send(l, "POST", body, std::move(headers));
   }
 
-  std::string Count(const TestListener& l, const std::string& table_suffix = "") {
-    return stack_.Query("SELECT COUNT(*) FROM sluice_data.`" + l.base_name + table_suffix + "`")[0][0];
+  std::string Count(const TestListener& l,
+                    const std::string& table_suffix = "") {
+    return stack_.Query("SELECT COUNT(*) FROM sluice_data.`" + l.base_name +
+                        table_suffix + "`")[0][0];
   }
 
-  static void ExpectError(const HttpResponse& r, long status, const std::string& code,
+  static void ExpectError(const HttpResponse& r, long status,
+                          const std::string& code,
                           const std::string& fragment) {
     EXPECT_EQ(r.status, status) << r.body << r.error;
     json body = json::parse(r.body, nullptr, false);
     ASSERT_TRUE(body.is_object()) << r.body;
     EXPECT_EQ(body["error"]["code"], code) << r.body;
-    EXPECT_NE(body["error"]["message"].get<std::string>().find(fragment), std::string::npos) << r.body;
-    EXPECT_EQ(r.headers.count("content-type") ? r.headers.at("content-type") : "", "application/json");
+    EXPECT_NE(body["error"]["message"].get<std::string>().find(fragment),
+              std::string::npos)
+        << r.body;
+    EXPECT_EQ(
+        r.headers.count("content-type") ? r.headers.at("content-type") : "",
+        "application/json");
   }
 };
 

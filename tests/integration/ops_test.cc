@@ -18,27 +18,37 @@ TEST_F(OpsTest, EveryServiceAnswersHealthReadyAndMetrics) {
   // Ops ports: edge, auth, schema, storage, retention.
   for (int offset : {4, 6, 8, 10, 12}) {
     SCOPED_TRACE(offset);
-    std::string base = "http://127.0.0.1:" + std::to_string(stack_.port(offset));
+    std::string base =
+        "http://127.0.0.1:" + std::to_string(stack_.port(offset));
     EXPECT_EQ(client_.Send("GET", base + "/healthz").status, 200);
     EXPECT_EQ(client_.Send("GET", base + "/readyz").status, 200);
     HttpResponse metrics = client_.Send("GET", base + "/metrics");
     EXPECT_EQ(metrics.status, 200);
-    EXPECT_NE(metrics.body.find("# TYPE sluice_requests_total counter"), std::string::npos);
+    EXPECT_NE(metrics.body.find("# TYPE sluice_requests_total counter"),
+              std::string::npos);
   }
-  HttpResponse edge = client_.Send("GET", "http://127.0.0.1:" + std::to_string(stack_.port(4)) + "/metrics");
-  EXPECT_NE(edge.body.find("method=\"POST\",code=\"200\""), std::string::npos) << edge.body;
-  EXPECT_NE(edge.body.find("sluice_request_duration_seconds_bucket"), std::string::npos);
-  HttpResponse storage = client_.Send("GET", "http://127.0.0.1:" + std::to_string(stack_.port(10)) + "/metrics");
-  EXPECT_NE(storage.body.find("method=\"Write\",code=\"0\""), std::string::npos) << storage.body;
+  HttpResponse edge = client_.Send(
+      "GET", "http://127.0.0.1:" + std::to_string(stack_.port(4)) + "/metrics");
+  EXPECT_NE(edge.body.find("method=\"POST\",code=\"200\""), std::string::npos)
+      << edge.body;
+  EXPECT_NE(edge.body.find("sluice_request_duration_seconds_bucket"),
+            std::string::npos);
+  HttpResponse storage = client_.Send(
+      "GET",
+      "http://127.0.0.1:" + std::to_string(stack_.port(10)) + "/metrics");
+  EXPECT_NE(storage.body.find("method=\"Write\",code=\"0\""), std::string::npos)
+      << storage.body;
 }
 
 TEST_F(OpsTest, ReadinessFollowsTheDatabase) {
-  std::string storage_ready = "http://127.0.0.1:" + std::to_string(stack_.port(10)) + "/readyz";
+  std::string storage_ready =
+      "http://127.0.0.1:" + std::to_string(stack_.port(10)) + "/readyz";
   stack_.Stop("mariadb");
   HttpResponse down = client_.Send("GET", storage_ready);
   stack_.Start("mariadb");
   EXPECT_EQ(down.status, 503);
-  EXPECT_NE(down.body.find("database unavailable"), std::string::npos) << down.body;
+  EXPECT_NE(down.body.find("database unavailable"), std::string::npos)
+      << down.body;
   EXPECT_TRUE(stack_.WaitReady("storage", std::chrono::seconds(30)));
 }
 
@@ -46,23 +56,27 @@ TEST_F(OpsTest, EveryGrpcServerOffersTheHealthService) {
   // grpc.health.v1.Health/Check with an empty request: the overall status.
   for (int offset : {5, 7, 9, 11}) {
     SCOPED_TRACE(offset);
-    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(stack_.port(offset)),
-                                       grpc::InsecureChannelCredentials());
+    auto channel =
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(stack_.port(offset)),
+                            grpc::InsecureChannelCredentials());
     grpc::GenericStub stub(channel);
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(5));
     grpc::ByteBuffer request, response;
     grpc::Slice empty("");
     request = grpc::ByteBuffer(&empty, 1);
     std::promise<grpc::Status> done;
-    stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+    stub.UnaryCall(&context, "/grpc.health.v1.Health/Check",
+                   grpc::StubOptions(), &request, &response,
                    [&](grpc::Status s) { done.set_value(s); });
     grpc::Status status = done.get_future().get();
     ASSERT_TRUE(status.ok()) << status.error_message();
     std::vector<grpc::Slice> slices;
     ASSERT_TRUE(response.Dump(&slices).ok());
     std::string bytes;
-    for (auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    for (auto& s : slices)
+      bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
     EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // status: SERVING
   }
 }

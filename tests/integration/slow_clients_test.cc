@@ -37,9 +37,10 @@ bool ClosedByServer(int fd, std::chrono::milliseconds timeout) {
   char buf[4096];
   while (std::chrono::steady_clock::now() < deadline) {
     pollfd p{fd, POLLIN, 0};
-    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    deadline - std::chrono::steady_clock::now())
-                                    .count());
+    int left =
+        static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                             deadline - std::chrono::steady_clock::now())
+                             .count());
     if (poll(&p, 1, std::max(left, 1)) <= 0) continue;
     ssize_t n = read(fd, buf, sizeof(buf));
     if (n <= 0) return true;
@@ -61,7 +62,8 @@ TEST_F(SlowClientsTest, StalledClientsLeaveNormalRequestsFastAndAreDropped) {
     int fd = ConnectTcp(port);
     // The first bytes of a TLS record carrying a ClientHello, then nothing.
     const unsigned char hello[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00};
-    ASSERT_EQ(write(fd, hello, sizeof(hello)), static_cast<ssize_t>(sizeof(hello)));
+    ASSERT_EQ(write(fd, hello, sizeof(hello)),
+              static_cast<ssize_t>(sizeof(hello)));
     partial_hello.push_back(fd);
   }
   for (int i = 0; i < 13; ++i) {
@@ -69,7 +71,8 @@ TEST_F(SlowClientsTest, StalledClientsLeaveNormalRequestsFastAndAreDropped) {
     SSL* ssl = SSL_new(ctx);
     SSL_set_fd(ssl, fd);
     ASSERT_EQ(SSL_connect(ssl), 1);
-    std::string head = "POST " + l.url.substr(l.url.find('/', 8)) + " HTTP/1.1\r\nHost: localhost\r\n";
+    std::string head = "POST " + l.url.substr(l.url.find('/', 8)) +
+                       " HTTP/1.1\r\nHost: localhost\r\n";
     ASSERT_GT(SSL_write(ssl, head.data(), static_cast<int>(head.size())), 0);
     partial_headers.emplace_back(ssl, fd);
   }
@@ -79,21 +82,26 @@ TEST_F(SlowClientsTest, StalledClientsLeaveNormalRequestsFastAndAreDropped) {
   double worst = 0;
   for (int i = 0; i < 5; ++i) {
     HttpsClient fresh(stack_.cacert());
-    HttpResponse r = fresh.Send("POST", l.url, "{\"id\":" + std::to_string(i) + "}",
-                                {"Content-Type: application/json", "X-Api-Token: " + l.token},
-                                std::chrono::seconds(20));
+    HttpResponse r = fresh.Send(
+        "POST", l.url, "{\"id\":" + std::to_string(i) + "}",
+        {"Content-Type: application/json", "X-Api-Token: " + l.token},
+        std::chrono::seconds(20));
     ASSERT_EQ(r.status, 200) << r.body << r.error;
     worst = std::max(worst, r.seconds);
   }
-  std::cout << "40 stalled clients; slowest of 5 normal requests: " << worst * 1000 << " ms\n";
+  std::cout << "40 stalled clients; slowest of 5 normal requests: "
+            << worst * 1000 << " ms\n";
   // Generous: without the front, each stalled handshake blocks the acceptor
   // for seconds (measured: 167 s for 20 clients).
   EXPECT_LT(worst, 5.0);
 
   // The front drops every stalled client after its timeouts (10 s here).
-  for (int fd : silent) EXPECT_TRUE(ClosedByServer(fd, std::chrono::seconds(30)));
-  for (int fd : partial_hello) EXPECT_TRUE(ClosedByServer(fd, std::chrono::seconds(30)));
-  for (auto& [ssl, fd] : partial_headers) EXPECT_TRUE(ClosedByServer(fd, std::chrono::seconds(30)));
+  for (int fd : silent)
+    EXPECT_TRUE(ClosedByServer(fd, std::chrono::seconds(30)));
+  for (int fd : partial_hello)
+    EXPECT_TRUE(ClosedByServer(fd, std::chrono::seconds(30)));
+  for (auto& [ssl, fd] : partial_headers)
+    EXPECT_TRUE(ClosedByServer(fd, std::chrono::seconds(30)));
   for (int fd : silent) close(fd);
   for (int fd : partial_hello) close(fd);
   for (auto& [ssl, fd] : partial_headers) {

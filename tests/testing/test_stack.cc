@@ -1,13 +1,12 @@
 #include "tests/testing/test_stack.h"
 
 #include <curl/curl.h>
-
 #include <unistd.h>
 
 #include <atomic>
-#include <mutex>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
@@ -44,8 +43,9 @@ HttpsClient::HttpsClient(std::string cacert) : cacert_(std::move(cacert)) {
 
 HttpsClient::~HttpsClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
 
-HttpResponse HttpsClient::Send(const std::string& method, const std::string& url,
-                               const std::string& body, const std::vector<std::string>& headers,
+HttpResponse HttpsClient::Send(const std::string& method,
+                               const std::string& url, const std::string& body,
+                               const std::vector<std::string>& headers,
                                std::chrono::milliseconds timeout) {
   CURL* curl = static_cast<CURL*>(curl_);
   HttpResponse response;
@@ -53,14 +53,17 @@ HttpResponse HttpsClient::Send(const std::string& method, const std::string& url
   curl_easy_setopt(curl, CURLOPT_CAINFO, cacert_.c_str());
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   curl_easy_setopt(curl, CURLOPT_NOBODY, method == "HEAD" ? 1L : 0L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(timeout.count()));
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, WriteHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
-  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
+  if (!body.empty() || method == "POST" || method == "PUT" ||
+      method == "PATCH") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(body.size()));
   } else {
     // Back to a bodyless request on a reused handle, then set the verb.
     curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
@@ -90,9 +93,11 @@ TestStack& TestStack::Get() {
 namespace {
 std::map<std::string, std::string> ReadEnv() {
   const char* dir = std::getenv("SLUICE_TEST_STACK");
-  if (dir == nullptr) throw std::runtime_error("SLUICE_TEST_STACK is not set; run through ctest");
+  if (dir == nullptr)
+    throw std::runtime_error("SLUICE_TEST_STACK is not set; run through ctest");
   std::ifstream in(std::string(dir) + "/stack.env");
-  if (!in) throw std::runtime_error("no stack.env; the stack fixture did not run");
+  if (!in)
+    throw std::runtime_error("no stack.env; the stack fixture did not run");
   std::map<std::string, std::string> env;
   std::string line;
   while (std::getline(in, line)) {
@@ -120,7 +125,8 @@ std::string TestStack::AdminUrl(const std::string& path) const {
   return absl::StrCat("https://localhost:", base_ + 1, path);
 }
 
-HttpResponse TestStack::Admin(const std::string& method, const std::string& path,
+HttpResponse TestStack::Admin(const std::string& method,
+                              const std::string& path,
                               const std::string& body) {
   std::vector<std::string> headers = {"Authorization: Bearer " + admin_key_};
   if (!body.empty()) headers.push_back("Content-Type: application/json");
@@ -130,8 +136,10 @@ HttpResponse TestStack::Admin(const std::string& method, const std::string& path
 void TestStack::Script(const std::string& args) {
   std::string command;
   for (const auto& [k, v] : env_) absl::StrAppend(&command, k, "='", v, "' ");
-  absl::StrAppend(&command, source_, "/scripts/stack.sh ", args, " >/dev/null 2>&1");
-  if (std::system(command.c_str()) != 0) throw std::runtime_error("stack.sh " + args + " failed");
+  absl::StrAppend(&command, source_, "/scripts/stack.sh ", args,
+                  " >/dev/null 2>&1");
+  if (std::system(command.c_str()) != 0)
+    throw std::runtime_error("stack.sh " + args + " failed");
 }
 
 void TestStack::Stop(const std::string& part) { Script("stop " + part); }
@@ -141,14 +149,20 @@ void TestStack::Restart() {
   Script("up");
 }
 
-bool TestStack::WaitReady(const std::string& part, std::chrono::seconds timeout) {
-  static const std::map<std::string, int> kOpsOffset = {
-      {"edge", 4}, {"auth", 6}, {"schema", 8}, {"storage", 10}, {"retention", 12}};
-  std::string url = absl::StrCat("http://127.0.0.1:", base_ + kOpsOffset.at(part), "/readyz");
+bool TestStack::WaitReady(const std::string& part,
+                          std::chrono::seconds timeout) {
+  static const std::map<std::string, int> kOpsOffset = {{"edge", 4},
+                                                        {"auth", 6},
+                                                        {"schema", 8},
+                                                        {"storage", 10},
+                                                        {"retention", 12}};
+  std::string url =
+      absl::StrCat("http://127.0.0.1:", base_ + kOpsOffset.at(part), "/readyz");
   auto deadline = std::chrono::steady_clock::now() + timeout;
   HttpsClient client(cacert_);
   while (std::chrono::steady_clock::now() < deadline) {
-    if (client.Send("GET", url, "", {}, std::chrono::seconds(2)).status == 200) return true;
+    if (client.Send("GET", url, "", {}, std::chrono::seconds(2)).status == 200)
+      return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return false;
@@ -161,9 +175,10 @@ std::vector<std::vector<std::string>> TestStack::Query(const std::string& sql) {
     out << sql;
   }
   std::string output_file = file + ".out";
-  std::string command = absl::StrCat("mariadb --no-defaults -uroot -h127.0.0.1 -P", base_ + 13,
-                                     " --batch --skip-column-names --default-character-set=utf8mb4 < ",
-                                     file, " > ", output_file, " 2>&1");
+  std::string command = absl::StrCat(
+      "mariadb --no-defaults -uroot -h127.0.0.1 -P", base_ + 13,
+      " --batch --skip-column-names --default-character-set=utf8mb4 < ", file,
+      " > ", output_file, " 2>&1");
   int rc = std::system(command.c_str());
   std::ifstream in(output_file);
   std::vector<std::vector<std::string>> rows;
@@ -173,7 +188,8 @@ std::vector<std::vector<std::string>> TestStack::Query(const std::string& sql) {
     size_t start = 0;
     while (true) {
       size_t tab = line.find('\t', start);
-      row.push_back(line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
+      row.push_back(line.substr(
+          start, tab == std::string::npos ? std::string::npos : tab - start));
       if (tab == std::string::npos) break;
       start = tab + 1;
     }
@@ -188,7 +204,8 @@ std::vector<std::vector<std::string>> TestStack::Query(const std::string& sql) {
 std::string TestStack::CreateIntegration(const std::string& prefix) {
   HttpResponse r = Admin("POST", "/api/v1/integrations",
                          nlohmann::json({{"name", Unique(prefix)}}).dump());
-  if (r.status != 201) throw std::runtime_error("create integration: " + r.body + r.error);
+  if (r.status != 201)
+    throw std::runtime_error("create integration: " + r.body + r.error);
   return JsonField(r.body, "uuid");
 }
 

@@ -28,9 +28,11 @@ class HttpsClient {
   HttpsClient(const HttpsClient&) = delete;
   HttpsClient& operator=(const HttpsClient&) = delete;
 
-  HttpResponse Send(const std::string& method, const std::string& url, const std::string& body = "",
-                    const std::vector<std::string>& headers = {},
-                    std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  HttpResponse Send(
+      const std::string& method, const std::string& url,
+      const std::string& body = "",
+      const std::vector<std::string>& headers = {},
+      std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
  private:
   std::string cacert_;
@@ -51,7 +53,8 @@ class TestStack {
   int port(int offset) const { return base_ + offset; }
 
   // Admin API call with the admin key.
-  HttpResponse Admin(const std::string& method, const std::string& path, const std::string& body = "");
+  HttpResponse Admin(const std::string& method, const std::string& path,
+                     const std::string& body = "");
 
   // Stops / starts one part (mariadb, auth, schema, storage, retention,
   // edge, nginx) through scripts/stack.sh.

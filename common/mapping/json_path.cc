@@ -16,13 +16,7 @@ std::string AppendPath(std::string_view path, std::string_view key) {
 
 std::string JoinPath(const std::vector<std::string>& keys) {
   std::string out;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (i == 0) {
-      out = AppendPath("", keys[i]);
-    } else {
-      out = AppendPath(out, keys[i]);
-    }
-  }
+  for (const std::string& key : keys) out = AppendPath(out, key);
   return out;
 }
 
@@ -57,6 +51,12 @@ std::vector<std::string> SplitUserPath(std::string_view path) {
     start = dot + 1;
   }
   return keys;
+}
+
+size_t Utf8Length(std::string_view text) {
+  size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
 }
 
 std::string JsonQuote(std::string_view text) {

@@ -16,6 +16,9 @@ std::vector<std::string> SplitPath(std::string_view path);
 // A root path as users write it ("data.items"): plain dots, no escapes.
 std::vector<std::string> SplitUserPath(std::string_view path);
 
+// Characters (code points) in UTF-8 `text`.
+size_t Utf8Length(std::string_view text);
+
 // `text` as a JSON string literal, quotes included. Invalid UTF-8 is kept
 // byte for byte; callers pass validated text.
 std::string JsonQuote(std::string_view text);

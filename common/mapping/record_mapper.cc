@@ -60,12 +60,6 @@ const char* Expected(const v1::Column& c) {
   }
 }
 
-size_t Utf8Length(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
 absl::Status Mismatch(const std::string& where, const v1::Column& c,
                       element value) {
   return InvalidArgumentError(
@@ -205,8 +199,6 @@ class MapperRun {
       : m_(mapper), patch_(patch) {}
 
   absl::Status MapRecord(element value, size_t index, v1::Record* record) {
-    index_ = index;
-    record_ = record;
     extra_.clear();
     extra_keys_.clear();
     const size_t n = m_.tables_.size();
@@ -399,8 +391,6 @@ class MapperRun {
 
   const RecordMapper& m_;
   const bool patch_;
-  size_t index_ = 0;
-  v1::Record* record_ = nullptr;
   std::vector<v1::TableRows*> out_;
   std::vector<bool> replaced_;
   std::vector<int64_t> positions_;

@@ -71,12 +71,6 @@ Shape::Kind MergeKinds(Shape::Kind a, Shape::Kind b) {
   return Shape::kMixed;
 }
 
-size_t Utf8Length(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
 absl::Status Merge(Shape* shape, element value, int depth,
                    const std::string& where) {
   if (depth > kMaxSampleDepth) {
@@ -409,7 +403,7 @@ std::string SqlType(const Column& column) {
   }
 }
 
-std::string RenderCreateTable(const Table& table) {
+std::string RenderCreateTable(const Table& table, const std::string& database) {
   std::vector<std::string> lines;
   std::vector<std::string> keys;
   for (const Column& c : table.columns()) {
@@ -427,7 +421,10 @@ std::string RenderCreateTable(const Table& table) {
   if (table.parent().empty()) {
     lines.push_back("  KEY `lastModified` (`lastModified`)");
   }
-  return absl::StrCat("CREATE TABLE ", QuoteIdentifier(table.name()), " (\n",
+  std::string name = QuoteIdentifier(table.name());
+  if (!database.empty())
+    name = absl::StrCat(QuoteIdentifier(database), ".", name);
+  return absl::StrCat("CREATE TABLE ", name, " (\n",
                       absl::StrJoin(lines, ",\n"),
                       "\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 "
                       "COLLATE=utf8mb4_bin ROW_FORMAT=DYNAMIC");

@@ -29,8 +29,10 @@ inline constexpr int kTextMaxBytes = 65535;
 // or not an integer/string, or a limit above is exceeded.
 absl::Status GenerateTables(v1::DataStructure* structure);
 
-// CREATE TABLE statement for one generated table (identifiers quoted).
-std::string RenderCreateTable(const v1::Table& table);
+// CREATE TABLE statement for one generated table (identifiers quoted),
+// qualified with `database` when it is not empty.
+std::string RenderCreateTable(const v1::Table& table,
+                              const std::string& database = "");
 
 // SQL type of a column, e.g. "VARCHAR(255)".
 std::string SqlType(const v1::Column& column);

@@ -81,6 +81,9 @@ TEST(TableGeneratorTest, CompositeKeys) {
   ASSERT_TRUE(GenerateTables(&s).ok());
   EXPECT_TRUE(s.tables(0).columns(0).primary_key());
   EXPECT_TRUE(s.tables(0).columns(1).primary_key());
+  EXPECT_EQ(RenderCreateTable(s.tables(0), "data")
+                .rfind("CREATE TABLE `data`.`orders` (", 0),
+            0u);
   EXPECT_NE(RenderCreateTable(s.tables(0)).find("PRIMARY KEY (`site`, `test`)"),
             std::string::npos);
 }

@@ -170,8 +170,4 @@ std::string FormatSqlDatetime(int64_t micros) {
   return buf;
 }
 
-std::optional<int64_t> ParseSqlDatetime(std::string_view text) {
-  return ParseIso8601(text);
-}
-
 }  // namespace sluice::mapping

@@ -21,9 +21,6 @@ std::string FormatIso8601(int64_t micros);
 // "YYYY-MM-DD HH:MM:SS.ffffff", the form MySQL takes for DATETIME(6).
 std::string FormatSqlDatetime(int64_t micros);
 
-// Inverse of FormatSqlDatetime (also accepts fewer fraction digits).
-std::optional<int64_t> ParseSqlDatetime(std::string_view text);
-
 }  // namespace sluice::mapping
 
 #endif  // SLUICE_COMMON_MAPPING_TIMESTAMP_H_

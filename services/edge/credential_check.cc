@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "common/crypto/crypto.h"
 
 namespace sluice::edge {
@@ -33,23 +34,14 @@ std::optional<std::string> AfterScheme(const std::optional<std::string>& header,
       absl::StripAsciiWhitespace(value.substr(scheme.size() + 1)));
 }
 
-std::string Lower(std::string s) {
-  for (char& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::vector<std::string> Split(const std::string& s, char sep) {
+// The non-blank items of a separated header value, trimmed.
+std::vector<std::string> Items(const std::string& value, char separator) {
   std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    size_t at = s.find(sep, start);
-    std::string part(absl::StripAsciiWhitespace(
-        s.substr(start, at == std::string::npos ? at : at - start)));
-    if (!part.empty()) out.push_back(part);
-    if (at == std::string::npos) return out;
-    start = at + 1;
+  for (absl::string_view item :
+       absl::StrSplit(value, separator, absl::SkipWhitespace())) {
+    out.emplace_back(absl::StripAsciiWhitespace(item));
   }
+  return out;
 }
 
 bool WithinTolerance(const std::string& timestamp, int64_t now, int tolerance) {
@@ -69,7 +61,7 @@ Verdict CheckHmac(const v1::Verifier& verifier, const PresentedCredentials& p) {
     if (!sig) return Verdict::kMissing;
     std::string expected =
         "sha256=" + crypto::HexEncode(crypto::Hmac("sha256", key, p.body));
-    return crypto::ConstantTimeEquals(Lower(*sig), expected)
+    return crypto::ConstantTimeEquals(absl::AsciiStrToLower(*sig), expected)
                ? Verdict::kOk
                : Verdict::kInvalid;
   }
@@ -88,12 +80,13 @@ Verdict CheckHmac(const v1::Verifier& verifier, const PresentedCredentials& p) {
     if (!header) return Verdict::kMissing;
     std::string timestamp;
     std::vector<std::string> signatures;
-    for (const std::string& item : Split(*header, ',')) {
+    for (const std::string& item : Items(*header, ',')) {
       size_t eq = item.find('=');
       if (eq == std::string::npos) continue;
       std::string name = item.substr(0, eq);
       if (name == "t") timestamp = item.substr(eq + 1);
-      if (name == "v1") signatures.push_back(Lower(item.substr(eq + 1)));
+      if (name == "v1")
+        signatures.push_back(absl::AsciiStrToLower(item.substr(eq + 1)));
     }
     if (timestamp.empty() || signatures.empty() ||
         !WithinTolerance(timestamp, p.now_seconds, c.tolerance_seconds())) {
@@ -119,7 +112,7 @@ Verdict CheckHmac(const v1::Verifier& verifier, const PresentedCredentials& p) {
     std::string expected =
         crypto::Base64Encode(crypto::Hmac("sha256", key, signed_payload));
     bool ok = false;
-    for (const std::string& s : Split(*header, ' ')) {
+    for (const std::string& s : Items(*header, ' ')) {
       if (s.rfind("v1,", 0) == 0)
         ok |= crypto::ConstantTimeEquals(s.substr(3), expected);
     }
@@ -140,7 +133,8 @@ Verdict CheckHmac(const v1::Verifier& verifier, const PresentedCredentials& p) {
                  ? Verdict::kOk
                  : Verdict::kInvalid;
     }
-    return crypto::ConstantTimeEquals(Lower(value), crypto::HexEncode(mac))
+    return crypto::ConstantTimeEquals(absl::AsciiStrToLower(value),
+                                      crypto::HexEncode(mac))
                ? Verdict::kOk
                : Verdict::kInvalid;
   }

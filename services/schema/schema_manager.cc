@@ -121,8 +121,9 @@ absl::StatusOr<v1::CreateListenerResponse> SchemaManager::CreateListener(
         absl::UnimplementedError("transform scripts are not available yet"),
         "not_implemented");
   }
-  // Table names must not collide with another listener's; storage enforces
-  // it, but a clear early answer names the listener's own name first.
+  // The store's unique key enforces listener names too, but only after the
+  // tables and credential exist; checking first avoids creating and undoing
+  // them for a name that is taken.
   for (const v1::Listener& other :
        store_->ListListeners(request.integration_uuid())
            .value_or(std::vector<v1::Listener>{})) {

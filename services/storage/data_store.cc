@@ -64,9 +64,10 @@ void Bind(sql::PreparedStatement* st, int index, const v1::Value& value) {
 std::string KeyString(
     const google::protobuf::RepeatedPtrField<v1::Value>& key) {
   std::string out;
-  for (const auto& v : key)
-    absl::StrAppend(&out, v.SerializeAsString().size(), ":",
-                    v.SerializeAsString());
+  for (const auto& v : key) {
+    std::string bytes = v.SerializeAsString();
+    absl::StrAppend(&out, bytes.size(), ":", bytes);
+  }
   return out;
 }
 
@@ -240,12 +241,7 @@ absl::StatusOr<std::vector<std::string>> DataStore::CreateTables(
   absl::Status status = pool_->Run([&](sql::Connection& con) -> absl::Status {
     std::unique_ptr<sql::Statement> st(con.createStatement());
     for (const v1::Table& table : tables) {
-      std::string statement = mapping::RenderCreateTable(table);
-      // Qualify the table with the data database.
-      statement.replace(0,
-                        std::string("CREATE TABLE ").size() +
-                            QuoteIdentifier(table.name()).size(),
-                        absl::StrCat("CREATE TABLE ", Qualified(table.name())));
+      std::string statement = mapping::RenderCreateTable(table, data_database_);
       try {
         st->execute(statement);
       } catch (const sql::SQLException& e) {

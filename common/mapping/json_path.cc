@@ -7,6 +7,7 @@ namespace sluice::mapping {
 std::string AppendPath(std::string_view path, std::string_view key) {
   std::string out(path);
   if (!out.empty()) out.push_back('.');
+  if (key.empty()) return out + "\\0";
   for (char c : key) {
     if (c == '.' || c == '\\') out.push_back('\\');
     out.push_back(c);
@@ -27,7 +28,8 @@ std::vector<std::string> SplitPath(std::string_view path) {
   for (size_t i = 0; i < path.size(); ++i) {
     char c = path[i];
     if (c == '\\' && i + 1 < path.size()) {
-      current.push_back(path[++i]);
+      // "\0" is an empty key; otherwise the next character is literal.
+      if (path[++i] != '0') current.push_back(path[i]);
     } else if (c == '.') {
       keys.push_back(std::move(current));
       current.clear();
@@ -37,6 +39,55 @@ std::vector<std::string> SplitPath(std::string_view path) {
   }
   keys.push_back(std::move(current));
   return keys;
+}
+
+std::string AppendPointer(std::string_view pointer, std::string_view key) {
+  std::string out(pointer);
+  out.push_back('/');
+  for (char c : key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string AppendPointerIndex(std::string_view pointer, size_t index) {
+  std::string out(pointer);
+  out.push_back('/');
+  out += std::to_string(index);
+  return out;
+}
+
+std::string PointerOfPath(std::string_view path) {
+  std::string out;
+  for (const std::string& key : SplitPath(path)) out = AppendPointer(out, key);
+  return out;
+}
+
+std::optional<std::vector<std::string>> SplitPointer(std::string_view pointer) {
+  std::vector<std::string> segments;
+  if (pointer.empty()) return segments;
+  if (pointer[0] != '/') return std::nullopt;
+  segments.emplace_back();
+  for (size_t i = 1; i < pointer.size(); ++i) {
+    char c = pointer[i];
+    if (c == '/') {
+      segments.emplace_back();
+    } else if (c != '~') {
+      segments.back().push_back(c);
+    } else if (i + 1 < pointer.size() &&
+               (pointer[i + 1] == '0' || pointer[i + 1] == '1')) {
+      segments.back().push_back(pointer[++i] == '0' ? '~' : '/');
+    } else {
+      return std::nullopt;
+    }
+  }
+  return segments;
 }
 
 std::vector<std::string> SplitUserPath(std::string_view path) {
@@ -51,6 +102,28 @@ std::vector<std::string> SplitUserPath(std::string_view path) {
     start = dot + 1;
   }
   return keys;
+}
+
+bool JsonNestsDeeperThan(std::string_view text, size_t limit) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > limit) return true;
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
 }
 
 size_t Utf8Length(std::string_view text) {

@@ -6,6 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/mapping/column_types.h"
 #include "common/mapping/json_path.h"
 #include "common/mapping/table_generator.h"
 #include "common/mapping/timestamp.h"
@@ -17,148 +18,6 @@ namespace {
 
 using simdjson::dom::element;
 using simdjson::dom::element_type;
-
-absl::string_view Sv(std::string_view s) {
-  return absl::string_view(s.data(), s.size());
-}
-
-const char* Describe(element_type type) {
-  switch (type) {
-    case element_type::ARRAY:
-      return "an array";
-    case element_type::OBJECT:
-      return "an object";
-    case element_type::INT64:
-    case element_type::UINT64:
-      return "an integer";
-    case element_type::DOUBLE:
-      return "a number";
-    case element_type::STRING:
-      return "a string";
-    case element_type::BOOL:
-      return "a boolean";
-    case element_type::NULL_VALUE:
-      return "null";
-  }
-  return "a value";
-}
-
-const char* Expected(const v1::Column& c) {
-  switch (c.type()) {
-    case v1::COLUMN_TYPE_BOOLEAN:
-      return "a boolean";
-    case v1::COLUMN_TYPE_BIGINT:
-      return "an integer";
-    case v1::COLUMN_TYPE_DOUBLE:
-      return "a number";
-    case v1::COLUMN_TYPE_DATETIME:
-      return "an ISO-8601 timestamp string";
-    case v1::COLUMN_TYPE_VARCHAR:
-      return "a string or scalar";
-    default:
-      return "a scalar";
-  }
-}
-
-absl::Status Mismatch(const std::string& where, const v1::Column& c,
-                      element value) {
-  return InvalidArgumentError(
-      "type_mismatch", absl::StrCat(where, ": expected ", Expected(c), ", got ",
-                                    Describe(value.type())));
-}
-
-absl::Status CheckText(const std::string& where, const v1::Column& c,
-                       std::string_view text) {
-  if (c.type() == v1::COLUMN_TYPE_VARCHAR &&
-      Utf8Length(text) > c.max_length()) {
-    return InvalidArgumentError(
-        "value_too_long",
-        absl::StrCat(where, ": text of ", Utf8Length(text),
-                     " characters is longer than the column's limit of ",
-                     c.max_length()));
-  }
-  if (text.size() > static_cast<size_t>(kTextMaxBytes)) {
-    return InvalidArgumentError(
-        "value_too_long",
-        absl::StrCat(where, ": text of ", text.size(),
-                     " bytes is longer than the column's limit of ",
-                     kTextMaxBytes, " bytes"));
-  }
-  return absl::OkStatus();
-}
-
-// Converts one JSON value for column `c`; widening is allowed (integer into
-// DOUBLE, any scalar into text), narrowing is a type_mismatch.
-absl::Status Convert(element value, const v1::Column& c,
-                     const std::string& where, v1::Value* out) {
-  element_type type = value.type();
-  if (type == element_type::NULL_VALUE) {
-    out->set_null_value(true);
-    return absl::OkStatus();
-  }
-  switch (c.type()) {
-    case v1::COLUMN_TYPE_BOOLEAN:
-      if (type != element_type::BOOL) return Mismatch(where, c, value);
-      out->set_bool_value(value.get_bool().value_unsafe());
-      return absl::OkStatus();
-    case v1::COLUMN_TYPE_BIGINT:
-      if (type == element_type::INT64) {
-        out->set_int_value(value.get_int64().value_unsafe());
-        return absl::OkStatus();
-      }
-      if (type == element_type::UINT64) {
-        return InvalidArgumentError(
-            "type_mismatch",
-            absl::StrCat(where, ": integer is out of the 64-bit signed range"));
-      }
-      return Mismatch(where, c, value);
-    case v1::COLUMN_TYPE_DOUBLE:
-      if (type == element_type::INT64) {
-        out->set_double_value(
-            static_cast<double>(value.get_int64().value_unsafe()));
-      } else if (type == element_type::UINT64) {
-        out->set_double_value(
-            static_cast<double>(value.get_uint64().value_unsafe()));
-      } else if (type == element_type::DOUBLE) {
-        out->set_double_value(value.get_double().value_unsafe());
-      } else {
-        return Mismatch(where, c, value);
-      }
-      return absl::OkStatus();
-    case v1::COLUMN_TYPE_DATETIME: {
-      if (type != element_type::STRING) return Mismatch(where, c, value);
-      std::string_view s = value.get_string().value_unsafe();
-      auto micros = ParseIso8601(s);
-      if (!micros) {
-        return InvalidArgumentError(
-            "type_mismatch",
-            absl::StrCat(where, ": expected an ISO-8601 timestamp, got \"",
-                         Sv(s.substr(0, 64)), "\""));
-      }
-      out->set_timestamp_micros(*micros);
-      return absl::OkStatus();
-    }
-    case v1::COLUMN_TYPE_VARCHAR:
-    case v1::COLUMN_TYPE_TEXT:
-    case v1::COLUMN_TYPE_JSON:
-    default: {
-      if (type == element_type::STRING) {
-        std::string_view s = value.get_string().value_unsafe();
-        SLUICE_RETURN_IF_ERROR(CheckText(where, c, s));
-        out->set_string_value(std::string(s));
-        return absl::OkStatus();
-      }
-      if ((type == element_type::OBJECT || type == element_type::ARRAY) &&
-          c.type() == v1::COLUMN_TYPE_VARCHAR) {
-        return Mismatch(where, c, value);
-      }
-      std::string text = simdjson::to_string(value);
-      SLUICE_RETURN_IF_ERROR(CheckText(where, c, text));
-      out->set_string_value(std::move(text));
-      return absl::OkStatus();
-    }
-  }
-}
 
 simdjson::dom::parser& ThreadParser() {
   thread_local simdjson::dom::parser parser = [] {
@@ -213,9 +72,10 @@ class MapperRun {
     if (value.type() != element_type::OBJECT) {
       return InvalidArgumentError(
           "invalid_body", absl::StrCat(where, ": expected a JSON object, got ",
-                                       Describe(value.type())));
+                                       DescribeJson(value)));
     }
     const auto& root = m_.tables_[0];
+    SLUICE_RETURN_IF_ERROR(CountRow());
     v1::Row* row = out_[0]->add_rows();
     std::vector<char> set(root.slots, 0);
     InitRow(root, row);
@@ -286,6 +146,19 @@ class MapperRun {
     extra_ += simdjson::to_string(value);
   }
 
+  // Counts one more row towards the request's limit.
+  absl::Status CountRow() {
+    if (++rows_ > kMaxRowsPerRequest) {
+      return WithErrorCode(
+          absl::InvalidArgumentError(absl::StrCat(
+              "the request expands to more than ", kMaxRowsPerRequest,
+              " rows (records and their array items); send it in smaller "
+              "requests")),
+          "too_many_rows");
+    }
+    return absl::OkStatus();
+  }
+
   void MarkReplaced(int t) {
     replaced_[t] = true;
     for (int d : m_.tables_[t].descendants) replaced_[d] = true;
@@ -303,42 +176,38 @@ class MapperRun {
   }
 
   // Maps the fields of `obj` under `node` into `row` of table `t`.
-  // `where` is the error path; `extra_path` the path recorded in _extra.
+  // `where` is the error path; `extra_path` the JSON Pointer of `obj` in the
+  // record, under which its unknown fields are kept in _extra.
   absl::Status WalkObject(element obj, const RecordMapper::FieldNode& node,
                           int t, v1::Row* row, std::vector<char>* set,
                           const std::string& where,
                           const std::string& extra_path) {
     const auto& table = m_.tables_[t];
     for (auto field : simdjson::dom::object(obj)) {
-      std::string field_where = absl::StrCat(where, ".", Sv(field.key));
+      std::string field_where = where + "." + std::string(field.key);
+      std::string field_extra = AppendPointer(extra_path, field.key);
       auto it = node.children.find(field.key);
       if (it == node.children.end()) {
-        AddExtra(extra_path.empty()
-                     ? std::string(field.key)
-                     : absl::StrCat(extra_path, ".", Sv(field.key)),
-                 field.value);
+        AddExtra(field_extra, field.value);
         continue;
       }
       const RecordMapper::FieldNode& child = it->second;
       SLUICE_RETURN_IF_ERROR(Claim(set, child.slot, field_where));
-      std::string child_extra =
-          extra_path.empty() ? std::string(field.key)
-                             : absl::StrCat(extra_path, ".", Sv(field.key));
       if (child.column >= 0) {
         SLUICE_RETURN_IF_ERROR(
-            Convert(field.value, table.table->columns(child.column),
-                    field_where, row->mutable_values(child.column)));
+            ValueFromJson(field.value, table.table->columns(child.column),
+                          field_where, row->mutable_values(child.column)));
       } else if (child.child_table >= 0) {
         SLUICE_RETURN_IF_ERROR(
-            MapArray(field.value, child.child_table, field_where, child_extra));
+            MapArray(field.value, child.child_table, field_where, field_extra));
       } else if (field.value.type() == element_type::OBJECT) {
         SLUICE_RETURN_IF_ERROR(WalkObject(field.value, child, t, row, set,
-                                          field_where, child_extra));
+                                          field_where, field_extra));
       } else if (field.value.type() != element_type::NULL_VALUE) {
         return InvalidArgumentError(
             "type_mismatch",
             absl::StrCat(field_where, ": expected an object, got ",
-                         Describe(field.value.type())));
+                         DescribeJson(field.value)));
       }
     }
     return absl::OkStatus();
@@ -351,13 +220,14 @@ class MapperRun {
     if (value.type() != element_type::ARRAY) {
       return InvalidArgumentError(
           "type_mismatch", absl::StrCat(where, ": expected an array, got ",
-                                        Describe(value.type())));
+                                        DescribeJson(value)));
     }
     const auto& table = m_.tables_[t];
     int64_t position = 0;
     for (element item : simdjson::dom::array(value)) {
       std::string item_where = absl::StrCat(where, "[", position, "]");
-      std::string item_extra = absl::StrCat(extra_path, "[", position, "]");
+      std::string item_extra = AppendPointerIndex(extra_path, position);
+      SLUICE_RETURN_IF_ERROR(CountRow());
       v1::Row* row = out_[t]->add_rows();
       InitRow(table, row);
       positions_.push_back(position);
@@ -370,8 +240,9 @@ class MapperRun {
       if (table.array_child >= 0) {
         status = MapArray(item, table.array_child, item_where, item_extra);
       } else if (table.value_column >= 0) {
-        status = Convert(item, table.table->columns(table.value_column),
-                         item_where, row->mutable_values(table.value_column));
+        status =
+            ValueFromJson(item, table.table->columns(table.value_column),
+                          item_where, row->mutable_values(table.value_column));
       } else if (item.type() == element_type::OBJECT) {
         std::vector<char> set(table.slots, 0);
         status = WalkObject(item, table.fields, t, row, &set, item_where,
@@ -380,7 +251,7 @@ class MapperRun {
         status = InvalidArgumentError(
             "type_mismatch",
             absl::StrCat(item_where, ": expected an object, got ",
-                         Describe(item.type())));
+                         DescribeJson(item)));
       }
       positions_.pop_back();
       SLUICE_RETURN_IF_ERROR(status);
@@ -396,6 +267,7 @@ class MapperRun {
   std::vector<int64_t> positions_;
   std::string extra_;
   std::set<std::string> extra_keys_;
+  size_t rows_ = 0;
 };
 
 absl::StatusOr<std::shared_ptr<const RecordMapper>> RecordMapper::Create(
@@ -534,40 +406,11 @@ absl::StatusOr<std::vector<v1::Value>> RecordMapper::KeyFromText(
   std::vector<v1::Value> key(values.size());
   for (size_t k = 0; k < values.size(); ++k) {
     const v1::Column& c = root.table->columns(root.key_columns[k]);
-    const std::string& text = values[k];
-    switch (c.type()) {
-      case v1::COLUMN_TYPE_BIGINT: {
-        int64_t v;
-        if (!absl::SimpleAtoi(text, &v)) {
-          return InvalidArgumentError(
-              "invalid_key",
-              absl::StrCat("primary key field \"", key_fields_[k],
-                           "\" must be an integer"));
-        }
-        key[k].set_int_value(v);
-        break;
-      }
-      case v1::COLUMN_TYPE_DATETIME: {
-        auto micros = ParseIso8601(text);
-        if (!micros) {
-          return InvalidArgumentError(
-              "invalid_key",
-              absl::StrCat("primary key field \"", key_fields_[k],
-                           "\" must be an ISO-8601 timestamp"));
-        }
-        key[k].set_timestamp_micros(*micros);
-        break;
-      }
-      default:
-        if (Utf8Length(text) > c.max_length() ||
-            !simdjson::validate_utf8(text)) {
-          return InvalidArgumentError(
-              "invalid_key",
-              absl::StrCat("primary key field \"", key_fields_[k],
-                           "\" must be valid UTF-8 of at most ", c.max_length(),
-                           " characters"));
-        }
-        key[k].set_string_value(text);
+    absl::Status s = ValueFromText(values[k], c, &key[k]);
+    if (!s.ok()) {
+      return InvalidArgumentError(
+          "invalid_key", absl::StrCat("primary key field \"", key_fields_[k],
+                                      "\" ", s.message()));
     }
   }
   return key;

@@ -14,6 +14,9 @@ namespace sluice::mapping {
 
 // At most this many records in one request.
 inline constexpr size_t kMaxRecordsPerRequest = 10000;
+// At most this many rows (records plus array items) in one request; more is
+// `too_many_rows` (HTTP 413), found while mapping.
+inline constexpr size_t kMaxRowsPerRequest = 100000;
 // JSON nested deeper than this is rejected before mapping.
 inline constexpr size_t kMaxJsonDepth = 64;
 
@@ -22,9 +25,9 @@ inline constexpr size_t kMaxJsonDepth = 64;
 // Built once per listener version and shared: Map() is const and
 // thread-safe. Every error is INVALID_ARGUMENT with an API error code
 // (malformed_json, type_mismatch, missing_primary_key, value_too_long,
-// duplicate_key, invalid_body, too_many_records) and a message naming the
-// record index and field path, e.g. `records[3].address.city: expected an
-// integer, got a string`.
+// duplicate_key, invalid_body, too_many_records, too_many_rows) and a
+// message naming the record index and field path, e.g.
+// `records[3].address.city: expected an integer, got a string`.
 class RecordMapper {
  public:
   // INVALID_ARGUMENT when `structure` has no tables or is inconsistent.
@@ -35,7 +38,9 @@ class RecordMapper {
   // an array of objects) to its root row and child rows. For upserts every
   // child table is listed in replaced_tables; for `patch` only the root
   // columns present are set (TableRows.columns names them) and only child
-  // tables whose array is present are replaced.
+  // tables whose array is present are replaced. Fields the tables have no
+  // column for go to the root row's `_extra` as a JSON object keyed by their
+  // JSON Pointer in the record ("/a/b", "/items/0/note").
   absl::StatusOr<std::vector<v1::Record>> Map(std::string_view body,
                                               bool patch) const;
 

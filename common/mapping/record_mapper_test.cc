@@ -47,7 +47,7 @@ TEST(RecordMapperTest, MapsOneRecordWithChildren) {
   EXPECT_FALSE(root.values(3).bool_value());
   EXPECT_EQ(root.values(4).timestamp_micros(), 1714550400000000);  // 08:00Z
   EXPECT_EQ(root.values(5).string_value(), "Oslo");
-  EXPECT_EQ(root.values(6).json_value(), R"({"new":1})");
+  EXPECT_EQ(root.values(6).json_value(), R"({"/new":1})");
   EXPECT_EQ(r.tables(1).table(), "t_tags");
   ASSERT_EQ(r.tables(1).rows_size(), 2);
   EXPECT_EQ(r.tables(1).rows(1).values(0).int_value(), 5);  // root key
@@ -140,6 +140,25 @@ TEST(RecordMapperTest, TooManyRecords) {
   body += "]";
   auto r = m->Map(body, false);
   EXPECT_EQ(ErrorCodeOf(r.status()), "too_many_records");
+}
+
+TEST(RecordMapperTest, TooManyRowsIsFoundWhileMapping) {
+  auto m = MapperFor(R"({"id":1,"tags":[0]})", {"id"});
+  auto body = [](size_t items) {
+    std::string out = R"({"id":1,"tags":[0)";
+    for (size_t i = 1; i < items; ++i) out += ",0";
+    return out + "]}";
+  };
+  EXPECT_TRUE(m->Map(body(kMaxRowsPerRequest - 1), false).ok());
+  auto over = m->Map(body(kMaxRowsPerRequest), false);
+  EXPECT_EQ(ErrorCodeOf(over.status()), "too_many_rows");
+  EXPECT_NE(over.status().message().find("100000"), std::string::npos);
+  // A batch counts every record's rows together.
+  std::string batch = "[";
+  for (int r = 0; r < 3; ++r) {
+    batch += (r ? "," : "") + body(kMaxRowsPerRequest / 3);
+  }
+  EXPECT_EQ(ErrorCodeOf(m->Map(batch + "]", false).status()), "too_many_rows");
 }
 
 TEST(RecordMapperTest, ArraysInsideArraysBecomeNestedChildTables) {

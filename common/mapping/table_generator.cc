@@ -155,6 +155,54 @@ Column MakeColumn(std::string name, std::string path, const Shape& shape) {
   return c;
 }
 
+// What a table's columns may still take: MySQL's 65,535-byte row limit and
+// InnoDB's in-page limit for ROW_FORMAT=DYNAMIC rows on 16 KiB pages (half a
+// page, 8,126 bytes, less the record header), each with a small margin.
+class RowBudget {
+ public:
+  // Counts a column that every table of its kind has (keys, system columns).
+  void Add(const Column& c) {
+    server_ += ServerRowBytes(c);
+    inline_ += InlineRowBytes(c);
+    ++columns_;
+  }
+
+  // Counts `c` when it fits, first turning a VARCHAR into TEXT unless the
+  // VARCHAR leaves room for every further column of the table as TEXT.
+  // False when it does not fit at all.
+  bool Fit(Column* c) {
+    if (c->type() == v1::COLUMN_TYPE_VARCHAR) {
+      Column as_text = *c;
+      as_text.set_type(v1::COLUMN_TYPE_TEXT);
+      as_text.clear_max_length();
+      const size_t most = kMaxColumnsPerTable;
+      size_t later = most > columns_ + 1 ? most - columns_ - 1 : 0;
+      if (!Fits(*c, later * ServerRowBytes(as_text))) *c = as_text;
+    }
+    if (!Fits(*c, 0)) return false;
+    Add(*c);
+    return true;
+  }
+
+ private:
+  static constexpr size_t kServerLimit = 65535 - 64;
+  static constexpr size_t kInlineLimit = 8126 - 64;
+  // Record header, transaction id and roll pointer.
+  static constexpr size_t kRecordOverhead = 18;
+
+  bool Fits(const Column& c, size_t server_reserve) const {
+    size_t null_bitmap = (columns_ + 1 + 7) / 8;
+    return server_ + ServerRowBytes(c) + null_bitmap + server_reserve <=
+               kServerLimit &&
+           inline_ + InlineRowBytes(c) + null_bitmap + kRecordOverhead <=
+               kInlineLimit;
+  }
+
+  size_t server_ = 0;
+  size_t inline_ = 0;
+  size_t columns_ = 0;
+};
+
 Column SystemColumn(std::string name, ColumnType type, ColumnSource source) {
   Column c;
   c.set_name(std::move(name));
@@ -214,17 +262,25 @@ class Generator {
       *root.add_columns() = c;
     }
     root_keys_.assign(root.columns().begin(), root.columns().end());
-    tables_.push_back(std::move(root));
-    SLUICE_RETURN_IF_ERROR(AddFields(0, &columns, record, "", "", /*depth=*/0));
-    *tables_[0].add_columns() =
+    Column extra =
         SystemColumn("_extra", v1::COLUMN_TYPE_JSON, v1::COLUMN_SOURCE_EXTRA);
-    *tables_[0].add_columns() =
+    Column last_modified =
         SystemColumn("lastModified", v1::COLUMN_TYPE_DATETIME,
                      v1::COLUMN_SOURCE_LAST_MODIFIED);
+    RowBudget budget;
+    for (const Column& c : root.columns()) budget.Add(c);
+    budget.Add(extra);
+    budget.Add(last_modified);
+    tables_.push_back(std::move(root));
+    budgets_.push_back(budget);
+    SLUICE_RETURN_IF_ERROR(AddFields(0, &columns, record, "", "", /*depth=*/0));
+    *tables_[0].add_columns() = std::move(extra);
+    *tables_[0].add_columns() = std::move(last_modified);
     for (const Table& t : tables_) {
-      if (t.columns_size() > kMaxColumnsPerTable) {
+      int fields = t.columns_size() + t.extra_fields_size();
+      if (fields > kMaxColumnsPerTable) {
         return BadSample(absl::StrCat("sample gives table \"", t.name(), "\" ",
-                                      t.columns_size(), " columns; at most ",
+                                      fields, " columns; at most ",
                                       kMaxColumnsPerTable, " are allowed"));
       }
     }
@@ -273,11 +329,28 @@ class Generator {
         SLUICE_RETURN_IF_ERROR(
             AddChildTable(t, field_path, name, *field->items, depth + 1));
       } else {
-        *tables_[t].add_columns() =
-            MakeColumn(columns->Take(name), field_path, *field);
+        AddColumn(t, columns, name, field_path, *field);
       }
     }
     return absl::OkStatus();
+  }
+
+  // Adds a column for a scalar field to table `t`, or, when the row has no
+  // room left, lists the field as kept in `_extra`.
+  void AddColumn(size_t t, UniqueNames* columns, const std::string& name,
+                 const std::string& path, const Shape& shape) {
+    if (tables_[t].columns_size() + tables_[t].extra_fields_size() >
+        kMaxColumnsPerTable) {
+      tables_[t].add_extra_fields(path);  // rejected by Run()
+      return;
+    }
+    Column c = MakeColumn("", path, shape);
+    if (!budgets_[t].Fit(&c)) {
+      tables_[t].add_extra_fields(path);
+      return;
+    }
+    c.set_name(columns->Take(name));
+    *tables_[t].add_columns() = std::move(c);
   }
 
   // Adds a child table of table `parent` for an array at `path` (relative to
@@ -312,9 +385,16 @@ class Generator {
       columns.Reserve(c.name());
       *child.add_columns() = c;
     }
+    Column last_modified =
+        SystemColumn("lastModified", v1::COLUMN_TYPE_DATETIME,
+                     v1::COLUMN_SOURCE_LAST_MODIFIED);
+    RowBudget budget;
+    for (const Column& c : child.columns()) budget.Add(c);
+    budget.Add(last_modified);
     size_t index = tables_.size();
     depth_of_[index] = my_depth;
     tables_.push_back(std::move(child));
+    budgets_.push_back(budget);
     if (items.kind == Shape::kObject && !items.fields.empty()) {
       SLUICE_RETURN_IF_ERROR(AddFields(index, &columns, items, "", "", depth));
     } else if (items.kind == Shape::kArray) {
@@ -322,17 +402,17 @@ class Generator {
           AddChildTable(index, "", "value", *items.items, depth + 1));
     } else {
       tables_[index].set_scalar_items(true);
-      *tables_[index].add_columns() =
-          MakeColumn(columns.Take("value"), "", items);
+      Column value = MakeColumn(columns.Take("value"), "", items);
+      budgets_[index].Fit(&value);  // one column always fits
+      *tables_[index].add_columns() = std::move(value);
     }
-    *tables_[index].add_columns() =
-        SystemColumn("lastModified", v1::COLUMN_TYPE_DATETIME,
-                     v1::COLUMN_SOURCE_LAST_MODIFIED);
+    *tables_[index].add_columns() = std::move(last_modified);
     return absl::OkStatus();
   }
 
   v1::DataStructure* structure_;
   std::vector<Table> tables_;
+  std::vector<RowBudget> budgets_;  // parallel to tables_
   std::vector<Column> root_keys_;
   std::vector<std::string> key_paths_;
   std::map<size_t, int> depth_of_;
@@ -384,25 +464,6 @@ absl::Status GenerateTables(v1::DataStructure* structure) {
   return Generator(structure).Run(record);
 }
 
-std::string SqlType(const Column& column) {
-  switch (column.type()) {
-    case v1::COLUMN_TYPE_BOOLEAN:
-      return "BOOLEAN";
-    case v1::COLUMN_TYPE_BIGINT:
-      return "BIGINT";
-    case v1::COLUMN_TYPE_DOUBLE:
-      return "DOUBLE";
-    case v1::COLUMN_TYPE_VARCHAR:
-      return absl::StrCat("VARCHAR(", column.max_length(), ")");
-    case v1::COLUMN_TYPE_DATETIME:
-      return "DATETIME(6)";
-    case v1::COLUMN_TYPE_JSON:
-      return "JSON";
-    default:
-      return "TEXT";
-  }
-}
-
 std::string RenderCreateTable(const Table& table, const std::string& database) {
   std::vector<std::string> lines;
   std::vector<std::string> keys;
@@ -427,7 +488,7 @@ std::string RenderCreateTable(const Table& table, const std::string& database) {
   return absl::StrCat("CREATE TABLE ", name, " (\n",
                       absl::StrJoin(lines, ",\n"),
                       "\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 "
-                      "COLLATE=utf8mb4_bin ROW_FORMAT=DYNAMIC");
+                      "COLLATE=utf8mb4_nopad_bin ROW_FORMAT=DYNAMIC");
 }
 
 }  // namespace sluice::mapping

@@ -5,17 +5,16 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/mapping/column_types.h"
 #include "sluice/v1/common.pb.h"
 
 namespace sluice::mapping {
 
-// Limits on what a sample may generate.
+// Limits on what a sample may generate: fields per table (columns plus
+// fields kept in `_extra`), tables, and nesting.
 inline constexpr int kMaxColumnsPerTable = 1000;
 inline constexpr int kMaxTables = 64;
 inline constexpr int kMaxSampleDepth = 32;
-// Sample strings up to this many characters become VARCHAR(255), longer TEXT.
-inline constexpr int kVarcharLength = 255;
-inline constexpr int kTextMaxBytes = 65535;
 
 // Generates the tables for `structure` from its sample_json, base_name,
 // root_path and primary_key, replacing structure->tables (DESIGN §5):
@@ -23,6 +22,12 @@ inline constexpr int kTextMaxBytes = 65535;
 // flattened (`address.city` → `address_city`), arrays become child tables
 // `<parent>_<field>` keyed by the root primary key and positions. When the
 // root path holds an array of records, every element contributes fields.
+//
+// Every table fits MySQL's row limits whatever the sample's width: short
+// strings become VARCHAR(255) while the 65,535-byte row budget lasts and
+// TEXT after it, and once InnoDB's in-page budget (about 8 KB) is spent the
+// remaining fields get no column; their values are kept in the root row's
+// `_extra` (listed in Table.extra_fields), so they still read back exactly.
 //
 // INVALID_ARGUMENT with a message naming the offending field when the sample
 // is not JSON, the root path holds no object, a primary-key field is missing
@@ -33,9 +38,6 @@ absl::Status GenerateTables(v1::DataStructure* structure);
 // qualified with `database` when it is not empty.
 std::string RenderCreateTable(const v1::Table& table,
                               const std::string& database = "");
-
-// SQL type of a column, e.g. "VARCHAR(255)".
-std::string SqlType(const v1::Column& column);
 
 }  // namespace sluice::mapping
 

@@ -131,5 +131,67 @@ TEST(TableGeneratorTest, TooManyColumnsIsRejected) {
   EXPECT_NE(status.message().find("at most 1000"), std::string::npos) << status;
 }
 
+std::string WideSample(int fields, const std::string& value) {
+  std::string sample = R"({"id":"k")";
+  for (int i = 0; i < fields; ++i) {
+    sample += ",\"f" + std::to_string(i) + "\":" + value;
+  }
+  return sample + "}";
+}
+
+// The row sizes MySQL checks at CREATE TABLE, as budgeted.
+void ExpectFitsMySqlRowLimits(const v1::Table& t) {
+  size_t server = 0, in_page = 18 + (t.columns_size() + 7) / 8;
+  for (const auto& c : t.columns()) {
+    server += ServerRowBytes(c);
+    in_page += InlineRowBytes(c);
+  }
+  EXPECT_LE(server + (t.columns_size() + 7) / 8, 65535u) << t.name();
+  EXPECT_LE(in_page, 8126u) << t.name();
+}
+
+TEST(TableGeneratorTest, WideSamplesFitTheRowLimits) {
+  for (const char* value :
+       {"\"s\"", "1", "1.5", "true", "null", "\"2024-01-01T00:00:00Z\""}) {
+    for (int fields : {10, 63, 64, 300, 995}) {
+      SCOPED_TRACE(std::string(value) + " x " + std::to_string(fields));
+      auto s = Structure(WideSample(fields, value), {"id"});
+      ASSERT_TRUE(GenerateTables(&s).ok());
+      const v1::Table& root = s.tables(0);
+      ExpectFitsMySqlRowLimits(root);
+      // Every sample field has a column or is kept in _extra.
+      EXPECT_EQ(root.columns_size() - 3 + root.extra_fields_size(), fields);
+    }
+  }
+}
+
+TEST(TableGeneratorTest, ShortStringsAreVarcharWhileTheBudgetLastsThenText) {
+  auto s = Structure(WideSample(100, "\"s\""), {"id"});
+  ASSERT_TRUE(GenerateTables(&s).ok());
+  const v1::Table& root = s.tables(0);
+  EXPECT_EQ(SqlType(root.columns(1)), "VARCHAR(255)");
+  EXPECT_EQ(SqlType(root.columns(root.columns_size() - 3)), "TEXT");
+  EXPECT_EQ(root.extra_fields_size(), 0);
+}
+
+TEST(TableGeneratorTest, FieldsPastThePageBudgetAreKeptInExtra) {
+  auto s = Structure(WideSample(900, "\"s\""), {"id"});
+  ASSERT_TRUE(GenerateTables(&s).ok());
+  const v1::Table& root = s.tables(0);
+  EXPECT_GT(root.columns_size(), 300);
+  ASSERT_GT(root.extra_fields_size(), 0);
+  EXPECT_EQ(root.extra_fields(root.extra_fields_size() - 1), "f899");
+  // The system columns are always there.
+  EXPECT_EQ(root.columns(root.columns_size() - 2).name(), "_extra");
+  EXPECT_EQ(root.columns(root.columns_size() - 1).name(), "lastModified");
+}
+
+TEST(TableGeneratorTest, TablesCompareTextExactly) {
+  auto s = Structure(R"({"id":"a"})", {"id"});
+  ASSERT_TRUE(GenerateTables(&s).ok());
+  EXPECT_NE(RenderCreateTable(s.tables(0)).find("COLLATE=utf8mb4_nopad_bin"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace sluice::mapping

@@ -51,8 +51,9 @@ bool IsConnectionError(int code) {
 }
 
 absl::Status StatusFromSqlException(const sql::SQLException& e) {
+  // The server's own text can quote row values and names; callers get the
+  // error number and a description of its class only.
   int code = e.getErrorCode();
-  std::string message = absl::StrCat("mysql error ", code, ": ", e.what());
   if (IsConnectionError(code) || code == 0) {
     return absl::UnavailableError(
         absl::StrCat("database unavailable (mysql error ", code, ")"));
@@ -60,17 +61,22 @@ absl::Status StatusFromSqlException(const sql::SQLException& e) {
   switch (code) {
     case 1213:  // ER_LOCK_DEADLOCK
     case 1205:  // ER_LOCK_WAIT_TIMEOUT
-      return absl::AbortedError(message);
+      return absl::AbortedError(absl::StrCat(
+          "write conflict with a concurrent request (mysql error ", code, ")"));
     case 1050:  // ER_TABLE_EXISTS_ERROR
+      return absl::AlreadyExistsError(
+          "the table already exists (mysql error 1050)");
     case 1062:  // ER_DUP_ENTRY
-      return absl::AlreadyExistsError(message);
+      return absl::AlreadyExistsError(
+          "two rows of the request have the same key (mysql error 1062)");
     case 1406:  // ER_DATA_TOO_LONG
     case 1264:  // ER_WARN_DATA_OUT_OF_RANGE
     case 1366:  // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD
     case 1292:  // ER_TRUNCATED_WRONG_VALUE
-      return absl::InvalidArgumentError(message);
+      return absl::InvalidArgumentError(absl::StrCat(
+          "a value does not fit its column (mysql error ", code, ")"));
     default:
-      return absl::InternalError(message);
+      return absl::InternalError(absl::StrCat("mysql error ", code));
   }
 }
 

@@ -26,6 +26,20 @@ TEST(MySqlPoolTest, ExceptionsMapToStatusCodes) {
       absl::StatusCode::kInvalidArgument);
 }
 
+TEST(MySqlPoolTest, MessagesNeverCarryTheServersText) {
+  const std::string secret_row = "Duplicate entry 'customer@example.com'";
+  for (int code : {1062, 1213, 1050, 1406, 1146, 2006, 1118, 9999}) {
+    absl::Status status =
+        StatusFromSqlException(sql::SQLException(secret_row, "23000", code));
+    EXPECT_EQ(status.message().find("customer@example.com"),
+              absl::string_view::npos)
+        << status;
+    EXPECT_NE(status.message().find(std::to_string(code)),
+              absl::string_view::npos)
+        << status;
+  }
+}
+
 TEST(MySqlPoolTest, RefusedConnectionIsUnavailable) {
   MySqlOptions options;
   options.port = 1;  // nothing listens there

@@ -20,6 +20,10 @@ namespace sluice {
 
 class RequestMetrics;
 
+// The largest message Sluice's servers and channels take (both ways).
+// Callers with client-sized requests check ByteSizeLong() against it first.
+inline constexpr int kMaxMessageBytes = 64 * 1024 * 1024;
+
 // A started gRPC server with the standard health service, server reflection
 // and per-method request metrics. SO_REUSEPORT is off so two servers can
 // never share a port silently.

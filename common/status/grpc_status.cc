@@ -21,6 +21,14 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   }
   if (!status.error_details().empty()) {
     result = WithErrorCode(result, status.error_details());
+  } else if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+             status.error_message().find("larger than max") !=
+                 std::string::npos) {
+    // gRPC refused a message over its size limit: the request is too large,
+    // and sending it again will not help.
+    result = WithErrorCode(
+        absl::ResourceExhaustedError("the request is too large to process"),
+        "request_too_large");
   }
   return result;
 }

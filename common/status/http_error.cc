@@ -1,10 +1,21 @@
 #include "common/status/http_error.h"
 
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "common/status/error_code.h"
 
 namespace sluice {
+namespace {
+
+// API error codes whose HTTP status is not the one of their Status code.
+constexpr std::pair<const char*, int> kStatusOfCode[] = {
+    {"body_too_large", 413},    {"too_many_rows", 413},
+    {"request_too_large", 413}, {"unsupported_media_type", 415},
+    {"script_rejected", 422},
+};
+
+}  // namespace
 
 std::string HttpError::ToJson() const {
   nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
@@ -42,9 +53,11 @@ HttpError ToHttpError(const absl::Status& status) {
       error.code = "failed_precondition";
       break;
     case absl::StatusCode::kResourceExhausted:
-      error.http_status = 429;
-      error.code = "rate_limited";
-      error.retry_after = 60;
+      // gRPC's answer to an oversized message; a backend out of memory or
+      // streams is as good as unavailable.
+      error.http_status = 503;
+      error.code = "unavailable";
+      error.retry_after = 3;
       break;
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kDeadlineExceeded:
@@ -63,6 +76,12 @@ HttpError ToHttpError(const absl::Status& status) {
   }
   if (std::string code = ErrorCodeOf(status); !code.empty()) {
     error.code = code;
+    for (const auto& [api_code, http_status] : kStatusOfCode) {
+      if (code == api_code) error.http_status = http_status;
+    }
+    if (error.http_status == 413 || error.http_status == 415) {
+      error.retry_after = 0;
+    }
   }
   return error;
 }

@@ -33,6 +33,28 @@ TEST(HttpErrorTest, ErrorCodePayloadWins) {
       R"({"error":{"code":"malformed_json","message":"bad at offset 3"}})");
 }
 
+TEST(HttpErrorTest, SizeErrorsAre413NeverARateLimit) {
+  HttpError rows = ToHttpError(
+      InvalidArgumentError("too_many_rows", "more than 100000 rows"));
+  EXPECT_EQ(rows.http_status, 413);
+  EXPECT_EQ(rows.retry_after, 0);
+  // gRPC refusing an oversized message.
+  absl::Status grpc_size = FromGrpcStatus(grpc::Status(
+      grpc::StatusCode::RESOURCE_EXHAUSTED,
+      "Sent message larger than max (70000000 vs. 67108864)"));
+  HttpError size = ToHttpError(grpc_size);
+  EXPECT_EQ(size.http_status, 413);
+  EXPECT_EQ(size.code, "request_too_large");
+  EXPECT_EQ(size.retry_after, 0);
+  // Any other exhaustion is a busy backend: come back later.
+  HttpError busy = ToHttpError(absl::ResourceExhaustedError("memory quota"));
+  EXPECT_EQ(busy.http_status, 503);
+  EXPECT_GT(busy.retry_after, 0);
+  EXPECT_EQ(ToHttpError(InvalidArgumentError("unsupported_media_type", "x"))
+                .http_status,
+            415);
+}
+
 TEST(HttpErrorTest, InvalidUtf8InMessageIsReplaced) {
   HttpError error{400, "x", std::string("bad \xff byte")};
   EXPECT_NE(error.ToJson().find("bad"), std::string::npos);

@@ -125,7 +125,9 @@ absl::StatusOr<v1::SetCredentialResponse> CredentialManager::Set(
               "auth.password must be 12 to 1024 characters; omit it to "
               "have one generated");
         }
-        credential.password_kdf = crypto::HashPassword(request.secret());
+        if (!request.validate_only()) {
+          credential.password_kdf = crypto::HashPassword(request.secret());
+        }
       }
       break;
     case v1::AUTH_METHOD_HMAC: {
@@ -151,6 +153,7 @@ absl::StatusOr<v1::SetCredentialResponse> CredentialManager::Set(
     default:
       break;
   }
+  if (request.validate_only()) return v1::SetCredentialResponse();
   if (absl::Status s = store_->Put(credential); !s.ok()) return s;
   return response;
 }

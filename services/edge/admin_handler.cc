@@ -10,6 +10,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/crypto/crypto.h"
+#include "common/mapping/json_path.h"
+#include "common/mapping/record_mapper.h"
 #include "common/status/error_code.h"
 #include "services/edge/admin_json.h"
 
@@ -59,6 +61,13 @@ std::optional<json> ParseBody(const Request& request, const Respond& respond) {
   if (type && !absl::StartsWithIgnoreCase(*type, "application/json")) {
     respond->Error(HttpError{415, "unsupported_media_type",
                              "send JSON as Content-Type: application/json"});
+    return std::nullopt;
+  }
+  // nlohmann's printer recurses: bound the depth before anything parses.
+  if (mapping::JsonNestsDeeperThan(request->body, mapping::kMaxJsonDepth)) {
+    respond->Error(HttpError{400, "malformed_json",
+                             absl::StrCat("the body nests deeper than ",
+                                          mapping::kMaxJsonDepth, " levels")});
     return std::nullopt;
   }
   json body = json::parse(request->body, nullptr, false);

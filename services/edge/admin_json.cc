@@ -206,6 +206,12 @@ json TablesToJson(const v1::DataStructure& structure) {
     }
     json table = {{"name", t.name()}, {"columns", std::move(columns)}};
     table["parent"] = t.parent().empty() ? json(nullptr) : json(t.parent());
+    if (t.extra_fields_size() > 0) {
+      // Sample fields the row had no room for: kept in the root's _extra.
+      json extra = json::array();
+      for (const std::string& path : t.extra_fields()) extra.push_back(path);
+      table["extraFields"] = std::move(extra);
+    }
     tables.push_back(std::move(table));
   }
   return tables;

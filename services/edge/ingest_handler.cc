@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/crypto/crypto.h"
+#include "common/rpc/rpc.h"
 #include "common/status/error_code.h"
 #include "services/edge/credential_check.h"
 
@@ -134,6 +135,15 @@ void Write(const IngestContext& context, std::shared_ptr<RequestCopy> request,
   write.set_idempotency_key(idempotency_key);
   write.set_mode(patch ? v1::WRITE_MODE_PATCH : v1::WRITE_MODE_UPSERT);
   for (auto& record : *records) *write.add_records() = std::move(record);
+  records->clear();
+  if (write.ByteSizeLong() > static_cast<size_t>(kMaxMessageBytes)) {
+    respond->Error(
+        Make(413, "request_too_large",
+             absl::StrCat("the request maps to more than ",
+                          kMaxMessageBytes / (1024 * 1024),
+                          " MiB of rows; send it in smaller parts")));
+    return;
+  }
   AsyncCall<v1::WriteRequest, v1::WriteResponse>(
       [storage](auto* c, auto* q, auto* r, auto cb) {
         storage->async()->Write(c, q, r, cb);

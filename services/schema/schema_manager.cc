@@ -26,6 +26,25 @@ absl::Status ValidateName(const std::string& name, const char* what) {
   return absl::OkStatus();
 }
 
+absl::Status BadRetention() {
+  return InvalidArgumentError(
+      "invalid_retention",
+      "retention must be a positive duration such as \"45s\", \"90m\", "
+      "\"12h\" or \"30d\"");
+}
+
+absl::Status BadBodyLimit() {
+  return InvalidArgumentError(
+      "invalid_limit",
+      absl::StrCat("maxBodyBytes must be between 1 and ", kMaxBodyLimit));
+}
+
+absl::Status ScriptsUnavailable() {
+  return WithErrorCode(
+      absl::UnimplementedError("transform scripts are not available yet"),
+      "not_implemented");
+}
+
 int64_t NowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -102,25 +121,14 @@ absl::StatusOr<v1::CreateListenerResponse> SchemaManager::CreateListener(
   v1::Listener listener = request.listener();
   SLUICE_RETURN_IF_ERROR(ValidateName(listener.name(), "listener"));
   auto retention = ParseRetention(listener.retention());
-  if (!retention) {
-    return InvalidArgumentError(
-        "invalid_retention",
-        "retention must be a positive duration such as \"45s\", \"90m\", "
-        "\"12h\" or \"30d\"");
-  }
+  if (!retention) return BadRetention();
   if (listener.max_body_bytes() == 0)
     listener.set_max_body_bytes(kDefaultBodyLimit);
   if (listener.max_body_bytes() < 1 ||
       listener.max_body_bytes() > kMaxBodyLimit) {
-    return InvalidArgumentError(
-        "invalid_limit",
-        absl::StrCat("maxBodyBytes must be between 1 and ", kMaxBodyLimit));
+    return BadBodyLimit();
   }
-  if (!listener.script().empty()) {
-    return WithErrorCode(
-        absl::UnimplementedError("transform scripts are not available yet"),
-        "not_implemented");
-  }
+  if (!listener.script().empty()) return ScriptsUnavailable();
   // The store's unique key enforces listener names too, but only after the
   // tables and credential exist; checking first avoids creating and undoing
   // them for a name that is taken.
@@ -253,64 +261,85 @@ absl::Status SchemaManager::DeleteListener(const std::string& integration_uuid,
 absl::StatusOr<v1::CreateListenerResponse> SchemaManager::UpdateListener(
     const v1::UpdateListenerRequest& request) {
   SLUICE_ASSIGN_OR_RETURN(
-      v1::Listener listener,
+      const v1::Listener current,
       GetListener(request.integration_uuid(), request.listener_uuid()));
-  v1::CreateListenerResponse response;
+  // Validate every change first, the credential with a dry run in auth, so
+  // that a rejected PATCH changes nothing.
+  v1::Listener updated = current;
+  bool auth = false;
+  bool retention = false;
   for (const std::string& field : request.update_mask()) {
     if (field == "auth") {
-      v1::SetCredentialRequest credential;
-      credential.set_listener_uuid(listener.uuid());
-      *credential.mutable_config() = request.listener().auth();
-      credential.set_secret(request.secret());
-      v1::SetCredentialResponse secrets;
-      auto context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
-      SLUICE_RETURN_IF_ERROR(FromGrpcStatus(
-          auth_->SetCredential(context.get(), credential, &secrets)));
-      *listener.mutable_auth() = request.listener().auth();
-      response.set_token(secrets.token());
-      response.set_password(secrets.password());
-      response.set_secret(secrets.secret());
+      auth = true;
+      *updated.mutable_auth() = request.listener().auth();
     } else if (field == "retention") {
-      auto retention = ParseRetention(request.listener().retention());
-      if (!retention) {
-        return InvalidArgumentError(
-            "invalid_retention",
-            "retention must be a positive duration such as \"45s\", "
-            "\"90m\", \"12h\" or \"30d\"");
-      }
-      v1::SetPolicyRequest policy;
-      policy.set_listener_uuid(listener.uuid());
-      policy.set_retention_seconds(*retention);
-      v1::SetPolicyResponse ignored;
-      auto context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
-      SLUICE_RETURN_IF_ERROR(FromGrpcStatus(
-          retention_->SetPolicy(context.get(), policy, &ignored)));
-      listener.set_retention(request.listener().retention());
-      listener.set_retention_seconds(*retention);
+      auto seconds = ParseRetention(request.listener().retention());
+      if (!seconds) return BadRetention();
+      retention = true;
+      updated.set_retention(request.listener().retention());
+      updated.set_retention_seconds(*seconds);
     } else if (field == "max_body_bytes") {
       int64_t limit = request.listener().max_body_bytes();
-      if (limit < 1 || limit > kMaxBodyLimit) {
-        return InvalidArgumentError(
-            "invalid_limit",
-            absl::StrCat("maxBodyBytes must be between 1 and ", kMaxBodyLimit));
-      }
-      listener.set_max_body_bytes(limit);
+      if (limit < 1 || limit > kMaxBodyLimit) return BadBodyLimit();
+      updated.set_max_body_bytes(limit);
     } else if (field == "script") {
-      if (!request.listener().script().empty()) {
-        return WithErrorCode(
-            absl::UnimplementedError("transform scripts are not available yet"),
-            "not_implemented");
-      }
-      listener.clear_script();
+      if (!request.listener().script().empty()) return ScriptsUnavailable();
+      updated.clear_script();
     } else {
       return InvalidArgumentError(
           "invalid_request",
           absl::StrCat("field \"", field, "\" cannot be changed"));
     }
   }
-  listener.set_version(listener.version() + 1);
-  SLUICE_RETURN_IF_ERROR(store_->UpdateListener(listener));
-  *response.mutable_listener() = listener;
+  v1::SetCredentialRequest credential;
+  credential.set_listener_uuid(current.uuid());
+  *credential.mutable_config() = updated.auth();
+  credential.set_secret(request.secret());
+  if (auth) {
+    v1::SetCredentialRequest dry_run = credential;
+    dry_run.set_validate_only(true);
+    v1::SetCredentialResponse ignored;
+    auto context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
+    SLUICE_RETURN_IF_ERROR(
+        FromGrpcStatus(auth_->SetCredential(context.get(), dry_run, &ignored)));
+  }
+  // Then apply: retention policy, listener, credential last (its new secret
+  // is shown once, so nothing may fail after it). Each failure undoes the
+  // steps before it.
+  auto set_policy = [&](int64_t seconds) {
+    v1::SetPolicyRequest policy;
+    policy.set_listener_uuid(current.uuid());
+    policy.set_retention_seconds(seconds);
+    v1::SetPolicyResponse ignored;
+    auto context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
+    return FromGrpcStatus(
+        retention_->SetPolicy(context.get(), policy, &ignored));
+  };
+  if (retention)
+    SLUICE_RETURN_IF_ERROR(set_policy(updated.retention_seconds()));
+  updated.set_version(current.version() + 1);
+  if (absl::Status s = store_->UpdateListener(updated); !s.ok()) {
+    if (retention) (void)set_policy(current.retention_seconds());
+    return s;
+  }
+  v1::CreateListenerResponse response;
+  if (auth) {
+    v1::SetCredentialResponse secrets;
+    auto context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
+    if (absl::Status s = FromGrpcStatus(
+            auth_->SetCredential(context.get(), credential, &secrets));
+        !s.ok()) {
+      v1::Listener restored = current;
+      restored.set_version(updated.version() + 1);
+      (void)store_->UpdateListener(restored);
+      if (retention) (void)set_policy(current.retention_seconds());
+      return s;
+    }
+    response.set_token(secrets.token());
+    response.set_password(secrets.password());
+    response.set_secret(secrets.secret());
+  }
+  *response.mutable_listener() = updated;
   return response;
 }
 

@@ -15,11 +15,13 @@
 #include "absl/strings/str_join.h"
 #include "common/crypto/crypto.h"
 #include "common/mapping/json_path.h"
+#include "common/mapping/record_assembler.h"
 #include "common/mapping/table_generator.h"
 #include "common/mapping/timestamp.h"
 #include "common/mysql/mysql_pool.h"
 #include "common/status/error_code.h"
 #include "common/status/status_macros.h"
+#include "services/storage/sql_values.h"
 
 namespace sluice {
 namespace {
@@ -30,35 +32,11 @@ using nlohmann::ordered_json;
 // (MySQL allows 65535).
 constexpr size_t kMaxRowsPerStatement = 500;
 constexpr size_t kMaxPlaceholders = 60000;
+// Text compares byte for byte, trailing spaces included.
+constexpr char kDataCollation[] = "utf8mb4_nopad_bin";
 
 bool IsLastModified(const v1::Column& c) {
   return c.source() == v1::COLUMN_SOURCE_LAST_MODIFIED;
-}
-
-void Bind(sql::PreparedStatement* st, int index, const v1::Value& value) {
-  switch (value.kind_case()) {
-    case v1::Value::kBoolValue:
-      st->setBoolean(index, value.bool_value());
-      break;
-    case v1::Value::kIntValue:
-      st->setInt64(index, value.int_value());
-      break;
-    case v1::Value::kDoubleValue:
-      st->setDouble(index, value.double_value());
-      break;
-    case v1::Value::kStringValue:
-      st->setString(index, value.string_value());
-      break;
-    case v1::Value::kTimestampMicros:
-      st->setString(index,
-                    mapping::FormatSqlDatetime(value.timestamp_micros()));
-      break;
-    case v1::Value::kJsonValue:
-      st->setString(index, value.json_value());
-      break;
-    default:
-      st->setNull(index, sql::DataType::SQLNULL);
-  }
 }
 
 std::string KeyString(
@@ -100,51 +78,37 @@ std::string Describe(const std::vector<v1::Value>& key) {
   return absl::StrJoin(parts, ", ");
 }
 
-ordered_json ReadCell(sql::ResultSet& rs, int index, const v1::Column& c) {
-  if (rs.isNull(index)) return nullptr;
-  switch (c.type()) {
-    case v1::COLUMN_TYPE_BOOLEAN:
-      return rs.getBoolean(index);
-    case v1::COLUMN_TYPE_BIGINT:
-      return rs.getInt64(index);
-    case v1::COLUMN_TYPE_DOUBLE:
-      return rs.getDouble(index);
-    case v1::COLUMN_TYPE_DATETIME: {
-      std::string text = rs.getString(index).asStdString();
-      auto micros = mapping::ParseIso8601(text);
-      return micros ? mapping::FormatIso8601(*micros) : text;
-    }
-    case v1::COLUMN_TYPE_JSON:
-      return ordered_json::parse(rs.getString(index).asStdString(), nullptr,
-                                 false);
+// The answer to a CREATE TABLE the server refused, in words a user can act
+// on (never the server's own text).
+absl::Status DdlError(const v1::Table& table, int code) {
+  if (code == 1050) {
+    return WithErrorCode(absl::AlreadyExistsError(absl::StrCat(
+                             "table \"", table.name(), "\" already exists")),
+                         "table_exists");
+  }
+  std::string reason;
+  switch (code) {
+    case 1118:
+      reason = "its rows would be larger than the database allows";
+      break;
+    case 1117:
+      reason = "it has more columns than the database allows";
+      break;
+    case 1071:
+    case 1074:
+      reason = "its primary key or a column is longer than the database allows";
+      break;
+    case 1059:
+    case 1166:
+    case 1060:
+      reason = "a column name is not one the database accepts";
+      break;
     default:
-      return rs.getString(index).asStdString();
+      reason = absl::StrCat("the database refused it (error ", code, ")");
   }
-}
-
-void SetPath(ordered_json* obj, const std::vector<std::string>& keys,
-             ordered_json value) {
-  ordered_json* at = obj;
-  for (size_t i = 0; i + 1 < keys.size(); ++i) {
-    ordered_json& next = (*at)[keys[i]];
-    if (!next.is_object()) next = ordered_json::object();
-    at = &next;
-  }
-  if (!keys.empty()) (*at)[keys.back()] = std::move(value);
-}
-
-ordered_json* ArrayAt(ordered_json* element, const std::string& path) {
-  if (path.empty()) {
-    if (!element->is_array()) *element = ordered_json::array();
-    return element;
-  }
-  ordered_json* at = element;
-  for (const std::string& key : mapping::SplitPath(path)) {
-    if (!at->is_object()) *at = ordered_json::object();
-    at = &(*at)[key];
-  }
-  if (!at->is_array()) *at = ordered_json::array();
-  return at;
+  return InvalidArgumentError(
+      "invalid_sample", absl::StrCat("the sample's table \"", table.name(),
+                                     "\" cannot be created: ", reason));
 }
 
 }  // namespace
@@ -175,9 +139,34 @@ std::vector<std::vector<std::string>> DataStore::Migrations() {
 absl::Status DataStore::EnsureDataDatabase() {
   return pool_->Run([&](sql::Connection& con) {
     std::unique_ptr<sql::Statement> st(con.createStatement());
-    st->execute(absl::StrCat("CREATE DATABASE IF NOT EXISTS ",
-                             QuoteIdentifier(data_database_),
-                             " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"));
+    const std::string db = QuoteIdentifier(data_database_);
+    st->execute(absl::StrCat("CREATE DATABASE IF NOT EXISTS ", db,
+                             " CHARACTER SET utf8mb4 COLLATE ",
+                             kDataCollation));
+    st->execute(absl::StrCat("ALTER DATABASE ", db,
+                             " CHARACTER SET utf8mb4 COLLATE ",
+                             kDataCollation));
+    // Tables made by earlier versions compared text with PAD SPACE ('a' and
+    // 'a ' were one key): move their text columns to the exact collation.
+    std::unique_ptr<sql::PreparedStatement> q(con.prepareStatement(
+        "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM "
+        "information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND "
+        "COLLATION_NAME = 'utf8mb4_bin' AND DATA_TYPE IN ('varchar', 'text') "
+        "ORDER BY TABLE_NAME, ORDINAL_POSITION"));
+    q->setString(1, data_database_);
+    std::unique_ptr<sql::ResultSet> rs(q->executeQuery());
+    std::map<std::string, std::vector<std::string>> changes;
+    while (rs->next()) {
+      changes[rs->getString(1).asStdString()].push_back(absl::StrCat(
+          "MODIFY ", QuoteIdentifier(rs->getString(2).asStdString()), " ",
+          rs->getString(3).asStdString(), " CHARACTER SET utf8mb4 COLLATE ",
+          kDataCollation,
+          rs->getString(4).asStdString() == "YES" ? " NULL" : " NOT NULL"));
+    }
+    for (const auto& [table, modify] : changes) {
+      st->execute(absl::StrCat("ALTER TABLE ", Qualified(table), " ",
+                               absl::StrJoin(modify, ", ")));
+    }
     return absl::OkStatus();
   });
 }
@@ -245,13 +234,10 @@ absl::StatusOr<std::vector<std::string>> DataStore::CreateTables(
       try {
         st->execute(statement);
       } catch (const sql::SQLException& e) {
-        if (e.getErrorCode() == 1050) {
-          return WithErrorCode(
-              absl::AlreadyExistsError(
-                  absl::StrCat("table \"", table.name(), "\" already exists")),
-              "table_exists");
+        if (IsConnectionError(e.getErrorCode()) || e.getErrorCode() == 0) {
+          throw;
         }
-        throw;
+        return DdlError(table, e.getErrorCode());
       }
       created.push_back(table.name());
       ddl.push_back(statement);
@@ -322,7 +308,7 @@ int64_t DeleteByKeys(
                                           absl::StrJoin(ors, " OR "))));
     int index = 1;
     for (size_t k = start; k < end; ++k) {
-      for (const v1::Value& v : *keys[k]) Bind(st.get(), index++, v);
+      for (const v1::Value& v : *keys[k]) BindValue(st.get(), index++, v);
     }
     deleted += st->executeUpdate();
   }
@@ -370,10 +356,51 @@ void InsertRows(sql::Connection& con, const std::string& qualified,
     std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(sql));
     int index = 1;
     for (size_t r = start; r < end; ++r) {
-      for (int c : bound) Bind(st.get(), index++, rows[r]->values(c));
+      for (int c : bound) BindValue(st.get(), index++, rows[r]->values(c));
     }
     st->executeUpdate();
   }
+}
+
+int ExtraColumn(const v1::Table& root) {
+  for (int c = 0; c < root.columns_size(); ++c) {
+    if (root.columns(c).source() == v1::COLUMN_SOURCE_EXTRA) return c;
+  }
+  return -1;
+}
+
+// A record's `_extra` after a PATCH: the PATCH's unknown fields merged into
+// the stored ones as a JSON merge patch (RFC 7386: a null removes a field),
+// after dropping the fields kept under arrays the PATCH replaces (pointer
+// prefixes in `replaced`). Both sides are objects keyed by JSON Pointer.
+v1::Value MergeExtra(const std::optional<std::string>& stored,
+                     const v1::Value* patch,
+                     const std::vector<std::string>& replaced) {
+  ordered_json target =
+      stored ? ordered_json::parse(*stored, nullptr, false) : ordered_json();
+  if (!target.is_object()) target = ordered_json::object();
+  for (const std::string& prefix : replaced) {
+    for (auto it = target.begin(); it != target.end();) {
+      const std::string& key = it.key();
+      bool under = key.size() > prefix.size() &&
+                   key.compare(0, prefix.size(), prefix) == 0 &&
+                   key[prefix.size()] == '/';
+      it = under ? target.erase(it) : std::next(it);
+    }
+  }
+  if (patch != nullptr && patch->has_json_value()) {
+    ordered_json changes =
+        ordered_json::parse(patch->json_value(), nullptr, false);
+    if (changes.is_object()) target.merge_patch(changes);
+  }
+  v1::Value out;
+  if (target.empty()) {
+    out.set_null_value(true);
+  } else {
+    out.set_json_value(
+        target.dump(-1, ' ', false, ordered_json::error_handler_t::replace));
+  }
+  return out;
 }
 
 absl::Status Invalid(size_t record, absl::string_view what) {
@@ -583,12 +610,20 @@ absl::Status DataStore::WriteRecords(sql::Connection& con,
     for (int r = 0; r < request.records_size(); ++r) {
       const v1::Record& record = request.records(r);
       std::vector<v1::Value> key(record.key().begin(), record.key().end());
+      // Lock the record and read the unknown fields the PATCH merges into.
+      const int extra_column = ExtraColumn(root);
+      std::optional<std::string> stored_extra;
       {
-        std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
-            absl::StrCat("SELECT 1 FROM ", root_name, " WHERE ",
-                         KeyPredicate(root), " FOR UPDATE")));
+        std::unique_ptr<sql::PreparedStatement> st(
+            con.prepareStatement(absl::StrCat(
+                "SELECT ",
+                extra_column >= 0
+                    ? QuoteIdentifier(root.columns(extra_column).name())
+                    : std::string("NULL"),
+                " FROM ", root_name, " WHERE ", KeyPredicate(root),
+                " FOR UPDATE")));
         int index = 1;
-        for (const v1::Value& v : key) Bind(st.get(), index++, v);
+        for (const v1::Value& v : key) BindValue(st.get(), index++, v);
         std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
         if (!rs->next()) {
           return WithErrorCode(
@@ -596,6 +631,7 @@ absl::Status DataStore::WriteRecords(sql::Connection& con,
                   "records[", r, "]: no record with key ", Describe(key))),
               "record_not_found");
         }
+        if (!rs->isNull(1)) stored_extra = rs->getString(1).asStdString();
       }
       std::vector<std::string> sets;
       const v1::TableRows* root_rows = nullptr;
@@ -603,13 +639,34 @@ absl::Status DataStore::WriteRecords(sql::Connection& con,
         if (tr.table() == root.name()) root_rows = &tr;
       }
       std::vector<const v1::Value*> values;
+      const v1::Value* patch_extra = nullptr;
       if (root_rows != nullptr && root_rows->rows_size() == 1) {
         for (int c = 0; c < root_rows->columns_size(); ++c) {
-          const v1::Column& column =
-              root.columns(lt->columns[0].at(root_rows->columns(c)));
+          int column_index = lt->columns[0].at(root_rows->columns(c));
+          const v1::Column& column = root.columns(column_index);
           if (column.primary_key() || IsLastModified(column)) continue;
+          if (column_index == extra_column) {
+            patch_extra = &root_rows->rows(0).values(c);
+            continue;
+          }
           sets.push_back(absl::StrCat(QuoteIdentifier(column.name()), " = ?"));
           values.push_back(&root_rows->rows(0).values(c));
+        }
+      }
+      v1::Value merged_extra;
+      if (extra_column >= 0) {
+        std::vector<std::string> replaced;
+        for (const std::string& name : record.replaced_tables()) {
+          const v1::Table& table = lt->tables[lt->index.at(name)];
+          if (table.parent() == root.name()) {
+            replaced.push_back(mapping::PointerOfPath(table.json_path()));
+          }
+        }
+        if (patch_extra != nullptr || (stored_extra && !replaced.empty())) {
+          merged_extra = MergeExtra(stored_extra, patch_extra, replaced);
+          sets.push_back(absl::StrCat(
+              QuoteIdentifier(root.columns(extra_column).name()), " = ?"));
+          values.push_back(&merged_extra);
         }
       }
       sets.push_back("`lastModified` = UTC_TIMESTAMP(6)");
@@ -617,8 +674,8 @@ absl::Status DataStore::WriteRecords(sql::Connection& con,
           absl::StrCat("UPDATE ", root_name, " SET ", absl::StrJoin(sets, ", "),
                        " WHERE ", KeyPredicate(root))));
       int index = 1;
-      for (const v1::Value* v : values) Bind(update.get(), index++, *v);
-      for (const v1::Value& v : key) Bind(update.get(), index++, v);
+      for (const v1::Value* v : values) BindValue(update.get(), index++, *v);
+      for (const v1::Value& v : key) BindValue(update.get(), index++, v);
       update->executeUpdate();
       std::vector<const google::protobuf::RepeatedPtrField<v1::Value>*> keys = {
           &record.key()};
@@ -665,41 +722,25 @@ absl::StatusOr<int64_t> DataStore::Delete(const std::string& listener_uuid,
 namespace {
 
 // Reads one record by key and reassembles it; nullopt when missing.
-std::optional<ordered_json> ReadRecord(
+std::optional<std::string> ReadRecord(
     sql::Connection& con, const ListenerTables& lt,
     const std::function<std::string(const std::string&)>& qualified,
     const std::vector<v1::Value>& key) {
   const v1::Table& root = lt.tables[0];
-  std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
-      absl::StrCat("SELECT * FROM ", qualified(root.name()), " WHERE ",
-                   KeyPredicate(root))));
-  int index = 1;
-  for (const v1::Value& v : key) Bind(st.get(), index++, v);
-  std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
-  if (!rs->next()) return std::nullopt;
-  ordered_json record = ordered_json::object();
-  ordered_json extra;
-  std::string last_modified;
-  for (int c = 0; c < root.columns_size(); ++c) {
-    const v1::Column& column = root.columns(c);
-    ordered_json value = ReadCell(*rs, c + 1, column);
-    if (column.source() == v1::COLUMN_SOURCE_EXTRA) {
-      extra = std::move(value);
-    } else if (IsLastModified(column)) {
-      last_modified = value.is_string() ? value.get<std::string>() : "";
-    } else {
-      SetPath(&record, mapping::SplitPath(column.json_path()),
-              std::move(value));
+  mapping::StoredRecord stored;
+  {
+    std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
+        absl::StrCat("SELECT * FROM ", qualified(root.name()), " WHERE ",
+                     KeyPredicate(root))));
+    int index = 1;
+    for (const v1::Value& v : key) BindValue(st.get(), index++, v);
+    std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
+    if (!rs->next()) return std::nullopt;
+    for (int c = 0; c < root.columns_size(); ++c) {
+      stored.root.push_back(ReadValue(*rs, c + 1, root.columns(c)));
     }
   }
-  // items[t] maps a position tuple to the element of table t.
-  std::vector<std::map<std::vector<int64_t>, ordered_json>> items(
-      lt.tables.size());
-  std::vector<bool> items_are_arrays(lt.tables.size(), false);
-  for (size_t t = 1; t < lt.tables.size(); ++t) {
-    if (lt.tables[t].json_path().empty())
-      items_are_arrays[lt.index.at(lt.tables[t].parent())] = true;
-  }
+  stored.children.resize(lt.tables.size());
   for (size_t t = 1; t < lt.tables.size(); ++t) {
     const v1::Table& table = lt.tables[t];
     std::vector<std::string> order;
@@ -711,54 +752,16 @@ std::optional<ordered_json> ReadRecord(
         "SELECT * FROM ", qualified(table.name()), " WHERE ",
         KeyPredicate(table), " ORDER BY ", absl::StrJoin(order, ", "))));
     int i = 1;
-    for (const v1::Value& v : key) Bind(q.get(), i++, v);
+    for (const v1::Value& v : key) BindValue(q.get(), i++, v);
     std::unique_ptr<sql::ResultSet> rows(q->executeQuery());
     while (rows->next()) {
-      std::vector<int64_t> positions;
-      // Items are scalars, arrays (a child table holds their elements) or
-      // objects.
-      ordered_json item = table.scalar_items()  ? ordered_json()
-                          : items_are_arrays[t] ? ordered_json::array()
-                                                : ordered_json::object();
+      std::vector<v1::Value>& row = stored.children[t].emplace_back();
       for (int c = 0; c < table.columns_size(); ++c) {
-        const v1::Column& column = table.columns(c);
-        if (column.source() == v1::COLUMN_SOURCE_POSITION) {
-          positions.push_back(rows->getInt64(c + 1));
-        } else if (column.source() == v1::COLUMN_SOURCE_FIELD) {
-          if (table.scalar_items()) {
-            item = ReadCell(*rows, c + 1, column);
-          } else {
-            SetPath(&item, mapping::SplitPath(column.json_path()),
-                    ReadCell(*rows, c + 1, column));
-          }
-        }
+        row.push_back(ReadValue(*rows, c + 1, table.columns(c)));
       }
-      items[t][positions] = std::move(item);
     }
   }
-  // Attach children to their parents, deepest tables first.
-  for (size_t t = lt.tables.size(); t-- > 1;) {
-    const v1::Table& table = lt.tables[t];
-    int parent = lt.index.at(table.parent());
-    for (auto& [positions, item] : items[t]) {
-      ordered_json* element = &record;
-      if (parent != 0) {
-        std::vector<int64_t> parent_positions(positions.begin(),
-                                              positions.end() - 1);
-        element = &items[parent][parent_positions];
-      }
-      ArrayAt(element, table.json_path())->push_back(std::move(item));
-    }
-  }
-  if (extra.is_object()) {
-    for (auto& [path, value] : extra.items()) {
-      if (path.find('[') != std::string::npos) continue;
-      std::vector<std::string> keys = mapping::SplitUserPath(path);
-      SetPath(&record, keys, value);
-    }
-  }
-  record["lastModified"] = last_modified;
-  return record;
+  return mapping::AssembleRecord(lt.tables, stored);
 }
 
 // The root key from the first columns of a result row (selected in key
@@ -807,7 +810,7 @@ absl::StatusOr<std::string> DataStore::GetRecord(
     const std::string& listener_uuid, const std::vector<v1::Value>& key) {
   SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ListenerTables> lt,
                           Tables(listener_uuid));
-  std::optional<ordered_json> record;
+  std::optional<std::string> record;
   SLUICE_RETURN_IF_ERROR(pool_->Run([&](sql::Connection& con) {
     record = ReadRecord(
         con, *lt, [this](const std::string& t) { return Qualified(t); }, key);
@@ -818,7 +821,7 @@ absl::StatusOr<std::string> DataStore::GetRecord(
         absl::NotFoundError(absl::StrCat("no record with key ", Describe(key))),
         "record_not_found");
   }
-  return record->dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+  return *std::move(record);
 }
 
 absl::StatusOr<v1::ListRecordsResponse> DataStore::ListRecords(
@@ -850,7 +853,7 @@ absl::StatusOr<v1::ListRecordsResponse> DataStore::ListRecords(
   SLUICE_RETURN_IF_ERROR(pool_->Run([&](sql::Connection& con) {
     std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(sql));
     int index = 1;
-    for (const v1::Value& v : after) Bind(st.get(), index++, v);
+    for (const v1::Value& v : after) BindValue(st.get(), index++, v);
     std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
     std::vector<std::vector<v1::Value>> page;
     while (rs->next()) {
@@ -862,10 +865,7 @@ absl::StatusOr<v1::ListRecordsResponse> DataStore::ListRecords(
     for (const auto& key : page) {
       auto record = ReadRecord(
           con, *lt, [this](const std::string& t) { return Qualified(t); }, key);
-      if (record) {
-        response.add_records()->set_json(record->dump(
-            -1, ' ', false, ordered_json::error_handler_t::replace));
-      }
+      if (record) response.add_records()->set_json(*std::move(record));
     }
     if (more) response.set_next_page_token(EncodePageToken(page.back()));
     return absl::OkStatus();

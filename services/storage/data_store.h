@@ -40,7 +40,8 @@ class DataStore {
   DataStore& operator=(const DataStore&) = delete;
 
   static std::vector<std::vector<std::string>> Migrations();
-  // Creates the data database when missing.
+  // Creates the data database when missing, and moves the text columns of
+  // tables made by earlier versions to the exact (NO PAD) collation.
   absl::Status EnsureDataDatabase();
 
   // ALREADY_EXISTS naming the table when one is taken; nothing is left

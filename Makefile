@@ -28,16 +28,20 @@ down:
 test: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 600 -j 1
 
-# Runs the mapping fuzz target under libFuzzer (clang) for FUZZ_SECONDS;
-# new inputs go to build-fuzz/corpus, crashes to build-fuzz/.
+# Runs each fuzz target under libFuzzer (clang, ASan + UBSan) for
+# FUZZ_SECONDS; new inputs go to build-fuzz/corpus/<target>, crashes to
+# build-fuzz/. Copy inputs worth keeping into tests/fuzz/corpus/<name>.
 FUZZ_SECONDS ?= 120
+FUZZ_TARGETS ?= mapping admin_json
 fuzz:
 	@scripts/install-deps.sh clang libclang-rt-14-dev
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DSLUICE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
-	cmake --build build-fuzz -j $(JOBS) --target mapping_fuzz
-	mkdir -p build-fuzz/corpus
-	cd build-fuzz && tests/mapping_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-	  -timeout=10 -rss_limit_mb=2048 corpus $(CURDIR)/tests/fuzz/corpus/mapping
+	cmake --build build-fuzz -j $(JOBS) --target $(addsuffix _fuzz,$(FUZZ_TARGETS))
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$t && \
+	  (cd build-fuzz && tests/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    -timeout=10 -rss_limit_mb=2048 corpus/$$t $(CURDIR)/tests/fuzz/corpus/$$t) || exit 1; \
+	done
 
 clean:
 	rm -rf $(BUILD)

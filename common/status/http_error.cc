@@ -10,9 +10,9 @@ namespace {
 
 // API error codes whose HTTP status is not the one of their Status code.
 constexpr std::pair<const char*, int> kStatusOfCode[] = {
-    {"body_too_large", 413},    {"too_many_rows", 413},
-    {"request_too_large", 413}, {"unsupported_media_type", 415},
-    {"script_rejected", 422},
+    {"method_not_allowed", 405},     {"body_too_large", 413},
+    {"too_many_rows", 413},          {"request_too_large", 413},
+    {"unsupported_media_type", 415}, {"script_rejected", 422},
 };
 
 }  // namespace

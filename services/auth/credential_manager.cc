@@ -1,6 +1,7 @@
 #include "services/auth/credential_manager.h"
 
 #include "common/crypto/crypto.h"
+#include "common/signatures/hmac_presets.h"
 #include "common/status/error_code.h"
 
 namespace sluice {
@@ -41,60 +42,17 @@ absl::Status ValidateConfig(const v1::AuthConfig& config) {
   }
 }
 
-constexpr char kWhsecPrefix[] = "whsec_";
-
-// The HMAC key bytes a preset signs with, from the secret as given.
-bool HmacKeyOf(const v1::AuthConfig& config, const std::string& secret,
-               std::string* key) {
-  if (config.preset() == "standard-webhooks") {
-    if (secret.rfind(kWhsecPrefix, 0) != 0) return false;
-    return crypto::Base64Decode(secret.substr(sizeof(kWhsecPrefix) - 1), key) &&
-           !key->empty();
-  }
-  *key = secret;
-  return !key->empty();
-}
-
-std::string NewHmacSecret(const std::string& preset) {
-  if (preset == "standard-webhooks")
-    return kWhsecPrefix + crypto::Base64Encode(crypto::RandomBytes(32));
-  if (preset == "stripe")
-    return kWhsecPrefix + crypto::Base64UrlEncode(crypto::RandomBytes(32));
-  return crypto::NewToken();
-}
-
 }  // namespace
 
 absl::Status NormalizeHmacConfig(v1::AuthConfig* config) {
-  const std::string& preset = config->preset();
-  if (preset == "github" || preset == "shopify") {
-    return absl::OkStatus();
+  const signatures::HmacPreset* preset =
+      signatures::FindHmacPreset(config->preset());
+  if (preset == nullptr) {
+    return InvalidArgumentError(
+        "invalid_auth",
+        "auth.preset must be one of " + signatures::HmacPresetNames());
   }
-  if (preset == "stripe" || preset == "standard-webhooks") {
-    if (config->tolerance_seconds() <= 0) config->set_tolerance_seconds(300);
-    return absl::OkStatus();
-  }
-  if (preset == "generic") {
-    if (config->header().empty()) {
-      return InvalidArgumentError(
-          "invalid_auth", "auth.header is required for the generic preset");
-    }
-    if (config->algorithm().empty()) config->set_algorithm("sha256");
-    if (config->encoding().empty()) config->set_encoding("hex");
-    if (config->algorithm() != "sha1" && config->algorithm() != "sha256" &&
-        config->algorithm() != "sha512") {
-      return InvalidArgumentError(
-          "invalid_auth", "auth.algorithm must be sha1, sha256 or sha512");
-    }
-    if (config->encoding() != "hex" && config->encoding() != "base64") {
-      return InvalidArgumentError("invalid_auth",
-                                  "auth.encoding must be hex or base64");
-    }
-    return absl::OkStatus();
-  }
-  return InvalidArgumentError("invalid_auth",
-                              "auth.preset must be one of github, stripe, "
-                              "shopify, standard-webhooks, generic");
+  return preset->normalize(config);
 }
 
 absl::StatusOr<v1::SetCredentialResponse> CredentialManager::Set(
@@ -133,18 +91,18 @@ absl::StatusOr<v1::SetCredentialResponse> CredentialManager::Set(
     case v1::AUTH_METHOD_HMAC: {
       if (absl::Status s = NormalizeHmacConfig(&credential.config); !s.ok())
         return s;
+      const signatures::HmacPreset* preset =
+          signatures::FindHmacPreset(credential.config.preset());
       std::string secret = request.secret();
       if (secret.empty()) {
-        secret = NewHmacSecret(credential.config.preset());
+        secret = preset->new_secret();
         response.set_secret(secret);
       }
       std::string key;
-      if (secret.size() > 512 || !HmacKeyOf(credential.config, secret, &key)) {
+      if (secret.size() > 512 || !preset->key_of(secret, &key)) {
         return InvalidArgumentError(
             "invalid_auth",
-            credential.config.preset() == "standard-webhooks"
-                ? "auth.secret must be whsec_ followed by base64"
-                : "auth.secret must be 1 to 512 characters");
+            "auth.secret must be " + std::string(preset->secret_format));
       }
       credential.hmac_secret_sealed =
           crypto::AesGcmEncrypt(sealing_key_, secret);
@@ -188,9 +146,11 @@ absl::StatusOr<v1::Verifier> CredentialManager::GetVerifier(
   verifier.set_version(credential->version);
   if (!credential->hmac_secret_sealed.empty()) {
     std::string secret, key;
+    const signatures::HmacPreset* preset =
+        signatures::FindHmacPreset(credential->config.preset());
     if (!crypto::AesGcmDecrypt(sealing_key_, credential->hmac_secret_sealed,
                                &secret) ||
-        !HmacKeyOf(credential->config, secret, &key)) {
+        preset == nullptr || !preset->key_of(secret, &key)) {
       return absl::InternalError(
           "an HMAC secret does not decrypt with this service's key");
     }

@@ -10,8 +10,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/crypto/crypto.h"
-#include "common/mapping/json_path.h"
-#include "common/mapping/record_mapper.h"
 #include "common/status/error_code.h"
 #include "services/edge/admin_json.h"
 
@@ -57,31 +55,12 @@ void MethodNotAllowed(const Respond& respond, const std::string& allow) {
 
 // Parses the request body as a JSON object, or answers 400/415.
 std::optional<json> ParseBody(const Request& request, const Respond& respond) {
-  auto type = request->Header("Content-Type");
-  if (type && !absl::StartsWithIgnoreCase(*type, "application/json")) {
-    respond->Error(HttpError{415, "unsupported_media_type",
-                             "send JSON as Content-Type: application/json"});
+  auto body = ParseAdminBody(request->body, request->Header("Content-Type"));
+  if (!body.ok()) {
+    respond->Error(ToHttpError(body.status()));
     return std::nullopt;
   }
-  // nlohmann's printer recurses: bound the depth before anything parses.
-  if (mapping::JsonNestsDeeperThan(request->body, mapping::kMaxJsonDepth)) {
-    respond->Error(HttpError{400, "malformed_json",
-                             absl::StrCat("the body nests deeper than ",
-                                          mapping::kMaxJsonDepth, " levels")});
-    return std::nullopt;
-  }
-  json body = json::parse(request->body, nullptr, false);
-  if (body.is_discarded()) {
-    respond->Error(
-        HttpError{400, "malformed_json", "the body is not valid JSON"});
-    return std::nullopt;
-  }
-  if (!body.is_object()) {
-    respond->Error(
-        HttpError{400, "invalid_request", "the body must be a JSON object"});
-    return std::nullopt;
-  }
-  return body;
+  return *std::move(body);
 }
 
 class Router {

@@ -3,9 +3,13 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/mapping/json_path.h"
+#include "common/mapping/record_mapper.h"
 #include "common/mapping/table_generator.h"
+#include "common/signatures/hmac_presets.h"
 #include "common/status/error_code.h"
 #include "common/status/status_macros.h"
 
@@ -139,6 +143,11 @@ absl::StatusOr<v1::AuthConfig> AuthFromJson(const json& a,
     config.set_method(v1::AUTH_METHOD_HMAC);
     SLUICE_ASSIGN_OR_RETURN(std::string preset, String(a, "preset", true));
     config.set_preset(Lower(preset));
+    if (signatures::FindHmacPreset(config.preset()) == nullptr) {
+      return InvalidArgumentError(
+          "invalid_auth", absl::StrCat("\"auth.preset\" must be one of ",
+                                       signatures::HmacPresetNames()));
+    }
     SLUICE_ASSIGN_OR_RETURN(std::string header, String(a, "header", false));
     SLUICE_ASSIGN_OR_RETURN(std::string algorithm,
                             String(a, "algorithm", false));
@@ -187,6 +196,28 @@ absl::Status ReadCommon(const json& body, v1::Listener* listener,
 }
 
 }  // namespace
+
+absl::StatusOr<json> ParseAdminBody(
+    std::string_view body, const std::optional<std::string>& content_type) {
+  if (content_type &&
+      !absl::StartsWithIgnoreCase(*content_type, "application/json")) {
+    return InvalidArgumentError("unsupported_media_type",
+                                "send JSON as Content-Type: application/json");
+  }
+  // nlohmann's printer and comparisons recurse: bound the depth before
+  // anything parses.
+  if (mapping::JsonNestsDeeperThan(body, mapping::kMaxJsonDepth)) {
+    return InvalidArgumentError(
+        "malformed_json", absl::StrCat("the body nests deeper than ",
+                                       mapping::kMaxJsonDepth, " levels"));
+  }
+  json parsed = json::parse(body, nullptr, false);
+  if (parsed.is_discarded()) {
+    return InvalidArgumentError("malformed_json", "the body is not valid JSON");
+  }
+  if (!parsed.is_object()) return Bad("the body must be a JSON object");
+  return parsed;
+}
 
 json IntegrationToJson(const v1::Integration& integration) {
   return {{"uuid", integration.uuid()},

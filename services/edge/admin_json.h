@@ -2,7 +2,9 @@
 #define SLUICE_SERVICES_EDGE_ADMIN_JSON_H_
 
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -14,6 +16,13 @@ namespace sluice::edge {
 // The admin API's JSON shapes (DESIGN §4): lowerCamelCase fields, enums as
 // lowercase strings (accepted in any case). Parsers return INVALID_ARGUMENT
 // with the offending field named.
+
+// Parses an admin request body: JSON (Content-Type application/json when
+// one is given), an object, nested at most mapping::kMaxJsonDepth levels.
+// INVALID_ARGUMENT with code unsupported_media_type, malformed_json or
+// invalid_request otherwise. Never recurses on the input's depth.
+absl::StatusOr<nlohmann::ordered_json> ParseAdminBody(
+    std::string_view body, const std::optional<std::string>& content_type);
 
 nlohmann::ordered_json IntegrationToJson(const v1::Integration& integration);
 

@@ -296,7 +296,10 @@ TEST_F(WritesTest, AFailedCreationLeavesNoTablesBehind) {
   std::string integration = stack_.CreateIntegration("undo");
   std::string base = Unique("undo");
   json body = {{"name", "x"},
-               {"auth", {{"method", "hmac"}, {"preset", "no-such-preset"}}},
+               {"auth",
+                {{"method", "hmac"},
+                 {"preset", "standard-webhooks"},
+                 {"secret", "not-a-whsec-secret"}}},
                {"structure",
                 {{"baseName", base},
                  {"primaryKey", {"id"}},
@@ -304,7 +307,7 @@ TEST_F(WritesTest, AFailedCreationLeavesNoTablesBehind) {
   ExpectError(
       stack_.Admin("POST", "/api/v1/integrations/" + integration + "/listeners",
                    body.dump()),
-      400, "invalid_auth", "auth.preset");
+      400, "invalid_auth", "auth.secret");
   EXPECT_EQ(stack_.Query("SELECT COUNT(*) FROM information_schema.TABLES WHERE "
                          "TABLE_SCHEMA='sluice_data'"
                          " AND TABLE_NAME LIKE '" +

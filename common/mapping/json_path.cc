@@ -90,6 +90,14 @@ std::optional<std::vector<std::string>> SplitPointer(std::string_view pointer) {
   return segments;
 }
 
+std::string PointerOfLegacyKey(std::string_view key) {
+  std::vector<std::string> keys = SplitUserPath(key);
+  if (keys.empty()) keys.push_back("");
+  std::string out;
+  for (const std::string& k : keys) out = AppendPointer(out, k);
+  return out;
+}
+
 std::vector<std::string> SplitUserPath(std::string_view path) {
   std::vector<std::string> keys;
   if (path.empty()) return keys;

@@ -26,6 +26,15 @@ std::string PointerOfPath(std::string_view path);
 // (non-empty and not starting with '/', or a bad '~' escape).
 std::optional<std::vector<std::string>> SplitPointer(std::string_view pointer);
 
+// True for the keys of `_extra` that are JSON Pointers (every key written
+// since pointers replaced dotted paths: a '/' first). Other keys are dotted
+// paths from earlier versions.
+inline bool IsPointerKey(std::string_view key) {
+  return !key.empty() && key[0] == '/';
+}
+// The JSON Pointer a dotted `_extra` key of an earlier version stands for.
+std::string PointerOfLegacyKey(std::string_view key);
+
 // A root path as users write it ("data.items"): plain dots, no escapes.
 std::vector<std::string> SplitUserPath(std::string_view path);
 

@@ -72,7 +72,9 @@ void PutAtPointer(json* record, const std::vector<std::string>& segments,
 // not kept apart.
 void PutLegacyExtra(json* record, const std::string& path, json value) {
   if (path.find('[') != std::string::npos) return;
-  *Member(record, SplitUserPath(path)) = std::move(value);
+  std::vector<std::string> keys = SplitUserPath(path);
+  if (keys.empty()) keys.push_back("");  // a root field named ""
+  *Member(record, keys) = std::move(value);
 }
 
 }  // namespace
@@ -150,7 +152,8 @@ std::string AssembleRecord(const std::vector<v1::Table>& tables,
   }
   if (extra.is_object()) {
     for (auto& [path, value] : extra.items()) {
-      if (auto segments = SplitPointer(path)) {
+      auto segments = IsPointerKey(path) ? SplitPointer(path) : std::nullopt;
+      if (segments) {
         PutAtPointer(&record, *segments, std::move(value));
       } else {
         PutLegacyExtra(&record, path, std::move(value));

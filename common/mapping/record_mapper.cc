@@ -138,12 +138,83 @@ class MapperRun {
       row->add_values()->set_null_value(true);
   }
 
-  void AddExtra(const std::string& path, element value) {
+  // Keeps `value` in _extra at JSON Pointer `path` (the first value given
+  // for a path wins). In a PATCH a null removes the field (JSON merge
+  // patch). INVALID_ARGUMENT when the value nests deeper than the database's
+  // JSON allows.
+  absl::Status AddExtra(const std::string& path, const std::string& where,
+                        element value) {
+    std::string text = simdjson::to_string(value);
+    if (JsonNestsDeeperThan(text, kMaxExtraDepth)) {
+      return InvalidArgumentError(
+          "invalid_body",
+          absl::StrCat(where,
+                       ": a field the sample does not have nests deeper "
+                       "than ",
+                       kMaxExtraDepth,
+                       " levels; add it to the sample or flatten it"));
+    }
+    AddExtraText(path, text);
+    return absl::OkStatus();
+  }
+
+  void AddExtraText(const std::string& path, std::string_view json_text) {
     if (!extra_keys_.insert(path).second) return;
     if (!extra_.empty()) extra_.push_back(',');
     extra_ += JsonQuote(path);
     extra_.push_back(':');
-    extra_ += simdjson::to_string(value);
+    extra_ += json_text;
+  }
+
+  // Converts a field for its column. When the column cannot give the value
+  // back as sent (a number or object widened into text, an integer past
+  // 2^53 in a DOUBLE), the value is also kept in _extra, which read-back
+  // applies last. In a PATCH a value stored exactly clears such a copy.
+  absl::Status MapScalar(element value, const v1::Column& column,
+                         const std::string& where, const std::string& pointer,
+                         v1::Value* out) {
+    SLUICE_RETURN_IF_ERROR(ValueFromJson(value, column, where, out));
+    if (NeedsCopy(value, column)) return AddExtra(pointer, where, value);
+    if (patch_) AddExtraText(pointer, "null");
+    return absl::OkStatus();
+  }
+
+  static bool NeedsCopy(element value, const v1::Column& column) {
+    switch (value.type()) {
+      case element_type::NULL_VALUE:
+      case element_type::STRING:
+        return false;
+      case element_type::INT64: {
+        if (column.type() != v1::COLUMN_TYPE_DOUBLE) break;
+        constexpr int64_t kExact = int64_t{1} << 53;
+        int64_t v = value.get_int64().value_unsafe();
+        return v > kExact || v < -kExact;
+      }
+      case element_type::UINT64:  // always past 2^63
+        if (column.type() == v1::COLUMN_TYPE_DOUBLE) return true;
+        break;
+      default:
+        break;
+    }
+    return column.type() == v1::COLUMN_TYPE_VARCHAR ||
+           column.type() == v1::COLUMN_TYPE_TEXT ||
+           column.type() == v1::COLUMN_TYPE_JSON;
+  }
+
+  // A PATCH that sets a known object to null clears it (JSON merge patch):
+  // its columns become NULL and its arrays' tables are emptied.
+  void ClearObject(const RecordMapper::FieldNode& node, int t, v1::Row* row,
+                   std::vector<char>* set) {
+    for (const auto& [key, child] : node.children) {
+      if (child.column >= 0) {
+        row->mutable_values(child.column)->set_null_value(true);
+        (*set)[child.column] = 1;
+      } else if (child.child_table >= 0) {
+        MarkReplaced(child.child_table);
+      } else {
+        ClearObject(child, t, row, set);
+      }
+    }
   }
 
   // Counts one more row towards the request's limit.
@@ -188,22 +259,27 @@ class MapperRun {
       std::string field_extra = AppendPointer(extra_path, field.key);
       auto it = node.children.find(field.key);
       if (it == node.children.end()) {
-        AddExtra(field_extra, field.value);
+        SLUICE_RETURN_IF_ERROR(AddExtra(field_extra, field_where, field.value));
         continue;
       }
       const RecordMapper::FieldNode& child = it->second;
       SLUICE_RETURN_IF_ERROR(Claim(set, child.slot, field_where));
       if (child.column >= 0) {
-        SLUICE_RETURN_IF_ERROR(
-            ValueFromJson(field.value, table.table->columns(child.column),
-                          field_where, row->mutable_values(child.column)));
+        SLUICE_RETURN_IF_ERROR(MapScalar(
+            field.value, table.table->columns(child.column), field_where,
+            field_extra, row->mutable_values(child.column)));
       } else if (child.child_table >= 0) {
         SLUICE_RETURN_IF_ERROR(
             MapArray(field.value, child.child_table, field_where, field_extra));
       } else if (field.value.type() == element_type::OBJECT) {
+        if (patch_) AddExtraText(field_extra, "null");  // an earlier null
         SLUICE_RETURN_IF_ERROR(WalkObject(field.value, child, t, row, set,
                                           field_where, field_extra));
-      } else if (field.value.type() != element_type::NULL_VALUE) {
+      } else if (field.value.type() == element_type::NULL_VALUE) {
+        // Columns alone would read back an object of nulls.
+        AddExtraText(field_extra, "null");
+        if (patch_) ClearObject(child, t, row, set);
+      } else {
         return InvalidArgumentError(
             "type_mismatch",
             absl::StrCat(field_where, ": expected an object, got ",
@@ -216,11 +292,19 @@ class MapperRun {
   absl::Status MapArray(element value, int t, const std::string& where,
                         const std::string& extra_path) {
     MarkReplaced(t);
-    if (value.type() == element_type::NULL_VALUE) return absl::OkStatus();
+    if (value.type() == element_type::NULL_VALUE) {
+      // No rows either way: _extra tells null from an empty array.
+      AddExtraText(extra_path, "null");
+      return absl::OkStatus();
+    }
     if (value.type() != element_type::ARRAY) {
       return InvalidArgumentError(
           "type_mismatch", absl::StrCat(where, ": expected an array, got ",
                                         DescribeJson(value)));
+    }
+    if (simdjson::dom::array(value).size() == 0) {
+      AddExtraText(extra_path, "[]");
+      return absl::OkStatus();
     }
     const auto& table = m_.tables_[t];
     int64_t position = 0;
@@ -240,14 +324,16 @@ class MapperRun {
       if (table.array_child >= 0) {
         status = MapArray(item, table.array_child, item_where, item_extra);
       } else if (table.value_column >= 0) {
-        status =
-            ValueFromJson(item, table.table->columns(table.value_column),
-                          item_where, row->mutable_values(table.value_column));
+        status = MapScalar(item, table.table->columns(table.value_column),
+                           item_where, item_extra,
+                           row->mutable_values(table.value_column));
       } else if (item.type() == element_type::OBJECT) {
         std::vector<char> set(table.slots, 0);
         status = WalkObject(item, table.fields, t, row, &set, item_where,
                             item_extra);
-      } else if (item.type() != element_type::NULL_VALUE) {
+      } else if (item.type() == element_type::NULL_VALUE) {
+        AddExtraText(item_extra, "null");
+      } else {
         status = InvalidArgumentError(
             "type_mismatch",
             absl::StrCat(item_where, ": expected an object, got ",

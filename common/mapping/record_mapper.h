@@ -19,6 +19,9 @@ inline constexpr size_t kMaxRecordsPerRequest = 10000;
 inline constexpr size_t kMaxRowsPerRequest = 100000;
 // JSON nested deeper than this is rejected before mapping.
 inline constexpr size_t kMaxJsonDepth = 64;
+// Values kept in _extra nest at most this deep (MariaDB's JSON validity
+// check stops at 32 levels, the _extra object being one of them).
+inline constexpr size_t kMaxExtraDepth = 30;
 
 // Maps request bodies to typed rows for one listener's data structure.
 //

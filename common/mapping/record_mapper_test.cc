@@ -125,11 +125,37 @@ TEST(RecordMapperTest, PatchCarriesOnlyPresentColumns) {
   auto r = m->Map(R"({"id":5,"score":3.5,"items":[]})", true);
   ASSERT_TRUE(r.ok()) << r.status();
   const v1::Record& rec = (*r)[0];
-  ASSERT_EQ(rec.tables(0).columns_size(), 2);
+  ASSERT_EQ(rec.tables(0).columns_size(), 3);
   EXPECT_EQ(rec.tables(0).columns(0), "id");
   EXPECT_EQ(rec.tables(0).columns(1), "score");
+  // The merge patch for _extra: values now in columns clear earlier copies,
+  // and an empty array is told apart from a missing one.
+  EXPECT_EQ(rec.tables(0).columns(2), "_extra");
+  EXPECT_EQ(rec.tables(0).rows(0).values(2).json_value(),
+            R"({"/id":null,"/score":null,"/items":[]})");
   ASSERT_EQ(rec.replaced_tables_size(), 1);
   EXPECT_EQ(rec.replaced_tables(0), "t_items");
+}
+
+TEST(RecordMapperTest, ValuesColumnsCannotGiveBackAreCopiedToExtra) {
+  auto m = MapperFor(R"({"id":1,"s":"x","d":1.5,"o":{"a":1},"l":[{"x":1}],
+                         "e":[1]})",
+                     {"id"});
+  auto r = m->Map(R"({"id":1,"s":5,"d":9007199254740993,"o":null,
+                      "l":[null,{"x":2}],"e":[]})",
+                  false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const v1::Row& root = (*r)[0].tables(0).rows(0);
+  EXPECT_EQ(root.values(1).string_value(), "5");
+  EXPECT_EQ(root.values(root.values_size() - 2).json_value(),
+            R"({"/s":5,"/d":9007199254740993,"/o":null,"/l/0":null,"/e":[]})");
+  // Deep unknown values cannot be kept: a clear 400, never a 500 from the
+  // database's JSON check.
+  std::string deep = std::string(31, '[') + std::string(31, ']');
+  auto refused = m->Map(R"({"id":1,"u":)" + deep + "}", false);
+  EXPECT_EQ(ErrorCodeOf(refused.status()), "invalid_body");
+  EXPECT_NE(refused.status().message().find("records[0].u"), std::string::npos);
+  EXPECT_TRUE(m->Map(R"({"id":1,"u":)" + deep.substr(1, 60) + "}", false).ok());
 }
 
 TEST(RecordMapperTest, TooManyRecords) {

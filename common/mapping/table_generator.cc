@@ -164,6 +164,7 @@ class RowBudget {
   void Add(const Column& c) {
     server_ += ServerRowBytes(c);
     inline_ += InlineRowBytes(c);
+    definition_ += DefinitionBytes(c);
     ++columns_;
   }
 
@@ -189,10 +190,18 @@ class RowBudget {
   static constexpr size_t kInlineLimit = 8126 - 64;
   // Record header, transaction id and roll pointer.
   static constexpr size_t kRecordOverhead = 18;
+  // MariaDB keeps a table's definition in at most 64 KiB, each column taking
+  // its name and about 17 bytes (measured: 794 columns of 64-character names
+  // fit, 795 do not); the rest is the table's own part.
+  static constexpr size_t kDefinitionLimit = 62000;
+  static size_t DefinitionBytes(const Column& c) {
+    return c.name().size() + 20;
+  }
 
   bool Fits(const Column& c, size_t server_reserve) const {
     size_t null_bitmap = (columns_ + 1 + 7) / 8;
-    return server_ + ServerRowBytes(c) + null_bitmap + server_reserve <=
+    return definition_ + DefinitionBytes(c) <= kDefinitionLimit &&
+           server_ + ServerRowBytes(c) + null_bitmap + server_reserve <=
                kServerLimit &&
            inline_ + InlineRowBytes(c) + null_bitmap + kRecordOverhead <=
                kInlineLimit;
@@ -200,6 +209,7 @@ class RowBudget {
 
   size_t server_ = 0;
   size_t inline_ = 0;
+  size_t definition_ = 0;
   size_t columns_ = 0;
 };
 
@@ -277,7 +287,10 @@ class Generator {
     *tables_[0].add_columns() = std::move(extra);
     *tables_[0].add_columns() = std::move(last_modified);
     for (const Table& t : tables_) {
-      int fields = t.columns_size() + t.extra_fields_size();
+      int fields = t.extra_fields_size();
+      for (const Column& c : t.columns()) {
+        fields += c.source() == v1::COLUMN_SOURCE_FIELD;
+      }
       if (fields > kMaxColumnsPerTable) {
         return BadSample(absl::StrCat("sample gives table \"", t.name(), "\" ",
                                       fields, " columns; at most ",
@@ -339,17 +352,11 @@ class Generator {
   // room left, lists the field as kept in `_extra`.
   void AddColumn(size_t t, UniqueNames* columns, const std::string& name,
                  const std::string& path, const Shape& shape) {
-    if (tables_[t].columns_size() + tables_[t].extra_fields_size() >
-        kMaxColumnsPerTable) {
-      tables_[t].add_extra_fields(path);  // rejected by Run()
-      return;
-    }
-    Column c = MakeColumn("", path, shape);
+    Column c = MakeColumn(columns->Take(name), path, shape);
     if (!budgets_[t].Fit(&c)) {
-      tables_[t].add_extra_fields(path);
+      tables_[t].add_extra_fields(path);  // its name stays reserved, unused
       return;
     }
-    c.set_name(columns->Take(name));
     *tables_[t].add_columns() = std::move(c);
   }
 

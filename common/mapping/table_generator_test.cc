@@ -165,6 +165,35 @@ TEST(TableGeneratorTest, WideSamplesFitTheRowLimits) {
   }
 }
 
+TEST(TableGeneratorTest, LongNamesFitTheTableDefinition) {
+  std::string sample = R"({"id":1)";
+  for (int i = 0; i < 995; ++i) {
+    std::string name = "f" + std::to_string(i) + "_";
+    sample += ",\"" + name + std::string(70 - name.size(), 'x') + "\":true";
+  }
+  auto s = Structure(sample + "}", {"id"});
+  ASSERT_TRUE(GenerateTables(&s).ok());
+  size_t definition = 0;
+  for (const auto& c : s.tables(0).columns())
+    definition += c.name().size() + 17;
+  EXPECT_LT(definition, 64000u);
+  EXPECT_GT(s.tables(0).extra_fields_size(), 0);
+  EXPECT_EQ(s.tables(0).columns_size() - 3 + s.tables(0).extra_fields_size(),
+            995);
+}
+
+TEST(TableGeneratorTest, AThousandFieldsIsTheLimit) {
+  auto fields = [](int n) {
+    std::string sample = R"({"id":1)";
+    for (int i = 1; i < n; ++i) sample += ",\"f" + std::to_string(i) + "\":1";
+    return sample + "}";
+  };
+  auto ok = Structure(fields(1000), {"id"});
+  EXPECT_TRUE(GenerateTables(&ok).ok());
+  auto over = Structure(fields(1001), {"id"});
+  EXPECT_FALSE(GenerateTables(&over).ok());
+}
+
 TEST(TableGeneratorTest, ShortStringsAreVarcharWhileTheBudgetLastsThenText) {
   auto s = Structure(WideSample(100, "\"s\""), {"id"});
   ASSERT_TRUE(GenerateTables(&s).ok());

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/mysql/mysql_pool.h"
+#include "common/status/error_code.h"
 #include "common/status/status_macros.h"
 
 namespace sluice {
@@ -121,15 +122,25 @@ absl::Status MySqlListenerStore::InsertListener(const v1::Listener& listener) {
   return status;
 }
 
-absl::Status MySqlListenerStore::UpdateListener(const v1::Listener& listener) {
-  return pool_->Run([&](sql::Connection& con) {
-    std::unique_ptr<sql::PreparedStatement> st(
-        con.prepareStatement("UPDATE listeners SET data = ? WHERE uuid = ?"));
+absl::Status MySqlListenerStore::UpdateListener(const v1::Listener& listener,
+                                                const v1::Listener& expected) {
+  return pool_->Run([&](sql::Connection& con) -> absl::Status {
+    std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
+        "UPDATE listeners SET data = ? WHERE uuid = ? AND data = ?"));
     std::string blob = listener.SerializeAsString();
+    std::string before = expected.SerializeAsString();
     std::istringstream in(blob);
+    std::istringstream was(before);
     st->setBlob(1, &in);
     st->setString(2, listener.uuid());
-    st->executeUpdate();
+    st->setBlob(3, &was);
+    if (st->executeUpdate() == 0) {
+      return WithErrorCode(
+          absl::AbortedError(
+              "the listener was changed by another request; read it again "
+              "and retry"),
+          "conflict");
+    }
     return absl::OkStatus();
   });
 }

@@ -24,7 +24,11 @@ class ListenerStore {
   virtual absl::Status DeleteIntegration(const std::string& uuid) = 0;
 
   virtual absl::Status InsertListener(const v1::Listener& listener) = 0;
-  virtual absl::Status UpdateListener(const v1::Listener& listener) = 0;
+  // Replaces `expected` (the listener as read before the change) with
+  // `listener`; ABORTED when it changed in between, so concurrent changes
+  // never overwrite each other.
+  virtual absl::Status UpdateListener(const v1::Listener& listener,
+                                      const v1::Listener& expected) = 0;
   virtual absl::StatusOr<v1::Listener> GetListener(const std::string& uuid) = 0;
   virtual absl::StatusOr<std::vector<v1::Listener>> ListListeners(
       const std::string& integration_uuid) = 0;
@@ -42,7 +46,8 @@ class MySqlListenerStore final : public ListenerStore {
       const std::string& uuid) override;
   absl::Status DeleteIntegration(const std::string& uuid) override;
   absl::Status InsertListener(const v1::Listener& listener) override;
-  absl::Status UpdateListener(const v1::Listener& listener) override;
+  absl::Status UpdateListener(const v1::Listener& listener,
+                              const v1::Listener& expected) override;
   absl::StatusOr<v1::Listener> GetListener(const std::string& uuid) override;
   absl::StatusOr<std::vector<v1::Listener>> ListListeners(
       const std::string& integration_uuid) override;

@@ -315,10 +315,11 @@ absl::StatusOr<v1::CreateListenerResponse> SchemaManager::UpdateListener(
     return FromGrpcStatus(
         retention_->SetPolicy(context.get(), policy, &ignored));
   };
-  if (retention)
+  if (retention) {
     SLUICE_RETURN_IF_ERROR(set_policy(updated.retention_seconds()));
+  }
   updated.set_version(current.version() + 1);
-  if (absl::Status s = store_->UpdateListener(updated); !s.ok()) {
+  if (absl::Status s = store_->UpdateListener(updated, current); !s.ok()) {
     if (retention) (void)set_policy(current.retention_seconds());
     return s;
   }
@@ -326,12 +327,20 @@ absl::StatusOr<v1::CreateListenerResponse> SchemaManager::UpdateListener(
   if (auth) {
     v1::SetCredentialResponse secrets;
     auto context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
-    if (absl::Status s = FromGrpcStatus(
-            auth_->SetCredential(context.get(), credential, &secrets));
-        !s.ok()) {
+    absl::Status s = FromGrpcStatus(
+        auth_->SetCredential(context.get(), credential, &secrets));
+    if (s.code() == absl::StatusCode::kUnavailable) {
+      // Auth may have stored the new credential before its answer was lost:
+      // keep the listener's new settings rather than undo them to a
+      // credential that may be gone, and have the user regenerate it.
+      return absl::UnavailableError(
+          "the listener was changed but its new secret could not be "
+          "confirmed; regenerate it with POST .../token");
+    }
+    if (!s.ok()) {
       v1::Listener restored = current;
       restored.set_version(updated.version() + 1);
-      (void)store_->UpdateListener(restored);
+      (void)store_->UpdateListener(restored, updated);
       if (retention) (void)set_policy(current.retention_seconds());
       return s;
     }

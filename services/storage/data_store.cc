@@ -78,8 +78,24 @@ std::string Describe(const std::vector<v1::Value>& key) {
   return absl::StrJoin(parts, ", ");
 }
 
-// The answer to a CREATE TABLE the server refused, in words a user can act
-// on (never the server's own text).
+bool IsSampleDdlError(int code) {
+  switch (code) {
+    case 1050:  // table exists
+    case 1059:  // identifier too long
+    case 1060:  // duplicate column
+    case 1071:  // key too long
+    case 1074:  // column too long
+    case 1117:  // too many columns / definition too large
+    case 1118:  // row too large
+    case 1166:  // bad column name
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The answer to a CREATE TABLE the server refused because of what the sample
+// made, in words a user can act on (never the server's own text).
 absl::Status DdlError(const v1::Table& table, int code) {
   if (code == 1050) {
     return WithErrorCode(absl::AlreadyExistsError(absl::StrCat(
@@ -92,19 +108,14 @@ absl::Status DdlError(const v1::Table& table, int code) {
       reason = "its rows would be larger than the database allows";
       break;
     case 1117:
-      reason = "it has more columns than the database allows";
+      reason = "it has more columns, or longer names, than the database allows";
       break;
     case 1071:
     case 1074:
       reason = "its primary key or a column is longer than the database allows";
       break;
-    case 1059:
-    case 1166:
-    case 1060:
-      reason = "a column name is not one the database accepts";
-      break;
     default:
-      reason = absl::StrCat("the database refused it (error ", code, ")");
+      reason = "a column name is not one the database accepts";
   }
   return InvalidArgumentError(
       "invalid_sample", absl::StrCat("the sample's table \"", table.name(),
@@ -147,28 +158,49 @@ absl::Status DataStore::EnsureDataDatabase() {
                              " CHARACTER SET utf8mb4 COLLATE ",
                              kDataCollation));
     // Tables made by earlier versions compared text with PAD SPACE ('a' and
-    // 'a ' were one key): move their text columns to the exact collation.
-    std::unique_ptr<sql::PreparedStatement> q(con.prepareStatement(
-        "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM "
-        "information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND "
-        "COLLATION_NAME = 'utf8mb4_bin' AND DATA_TYPE IN ('varchar', 'text') "
-        "ORDER BY TABLE_NAME, ORDINAL_POSITION"));
-    q->setString(1, data_database_);
-    std::unique_ptr<sql::ResultSet> rs(q->executeQuery());
-    std::map<std::string, std::vector<std::string>> changes;
-    while (rs->next()) {
-      changes[rs->getString(1).asStdString()].push_back(absl::StrCat(
-          "MODIFY ", QuoteIdentifier(rs->getString(2).asStdString()), " ",
-          rs->getString(3).asStdString(), " CHARACTER SET utf8mb4 COLLATE ",
-          kDataCollation,
-          rs->getString(4).asStdString() == "YES" ? " NULL" : " NOT NULL"));
+    // 'a ' were one key): move their text columns to the exact collation,
+    // once, by one replica at a time (others find nothing left to do).
+    std::unique_ptr<sql::ResultSet> lock(
+        st->executeQuery("SELECT GET_LOCK('sluice_data_collation', 300)"));
+    if (!lock->next() || lock->getInt(1) != 1) {
+      return absl::UnavailableError("could not take the migration lock");
     }
-    for (const auto& [table, modify] : changes) {
-      st->execute(absl::StrCat("ALTER TABLE ", Qualified(table), " ",
-                               absl::StrJoin(modify, ", ")));
+    auto release = [&] {
+      std::unique_ptr<sql::ResultSet> unlock(
+          st->executeQuery("SELECT RELEASE_LOCK('sluice_data_collation')"));
+    };
+    try {
+      MigrateToExactCollation(con);
+    } catch (...) {
+      release();
+      throw;
     }
+    release();
     return absl::OkStatus();
   });
+}
+
+void DataStore::MigrateToExactCollation(sql::Connection& con) {
+  std::unique_ptr<sql::Statement> st(con.createStatement());
+  std::unique_ptr<sql::PreparedStatement> q(con.prepareStatement(
+      "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM "
+      "information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND "
+      "COLLATION_NAME = 'utf8mb4_bin' AND DATA_TYPE IN ('varchar', 'text') "
+      "ORDER BY TABLE_NAME, ORDINAL_POSITION"));
+  q->setString(1, data_database_);
+  std::unique_ptr<sql::ResultSet> rs(q->executeQuery());
+  std::map<std::string, std::vector<std::string>> changes;
+  while (rs->next()) {
+    changes[rs->getString(1).asStdString()].push_back(absl::StrCat(
+        "MODIFY ", QuoteIdentifier(rs->getString(2).asStdString()), " ",
+        rs->getString(3).asStdString(), " CHARACTER SET utf8mb4 COLLATE ",
+        kDataCollation,
+        rs->getString(4).asStdString() == "YES" ? " NULL" : " NOT NULL"));
+  }
+  for (const auto& [table, modify] : changes) {
+    st->execute(absl::StrCat("ALTER TABLE ", Qualified(table), " ",
+                             absl::StrJoin(modify, ", ")));
+  }
 }
 
 std::string DataStore::Qualified(const std::string& table) const {
@@ -234,9 +266,9 @@ absl::StatusOr<std::vector<std::string>> DataStore::CreateTables(
       try {
         st->execute(statement);
       } catch (const sql::SQLException& e) {
-        if (IsConnectionError(e.getErrorCode()) || e.getErrorCode() == 0) {
-          throw;
-        }
+        // Refusals the sample caused are the client's to fix; anything else
+        // (locks, a read-only server, permissions) is ours.
+        if (!IsSampleDdlError(e.getErrorCode())) throw;
         return DdlError(table, e.getErrorCode());
       }
       created.push_back(table.name());
@@ -379,12 +411,22 @@ v1::Value MergeExtra(const std::optional<std::string>& stored,
   ordered_json target =
       stored ? ordered_json::parse(*stored, nullptr, false) : ordered_json();
   if (!target.is_object()) target = ordered_json::object();
+  // Keys written by earlier versions (dotted paths) become pointers first,
+  // so that the patch meets them.
+  ordered_json converted = ordered_json::object();
+  for (auto& [key, value] : target.items()) {
+    if (mapping::IsPointerKey(key)) {
+      converted[key] = std::move(value);
+    } else if (key.find('[') == std::string::npos) {
+      converted[mapping::PointerOfLegacyKey(key)] = std::move(value);
+    }
+  }
+  target = std::move(converted);
   for (const std::string& prefix : replaced) {
     for (auto it = target.begin(); it != target.end();) {
       const std::string& key = it.key();
-      bool under = key.size() > prefix.size() &&
-                   key.compare(0, prefix.size(), prefix) == 0 &&
-                   key[prefix.size()] == '/';
+      bool under = key.compare(0, prefix.size(), prefix) == 0 &&
+                   (key.size() == prefix.size() || key[prefix.size()] == '/');
       it = under ? target.erase(it) : std::next(it);
     }
   }

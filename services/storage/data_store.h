@@ -73,6 +73,8 @@ class DataStore {
 
  private:
   std::string Qualified(const std::string& table) const;
+  // ALTERs the text columns of data tables still on utf8mb4_bin.
+  void MigrateToExactCollation(sql::Connection& con);
   // The body of Write, inside its transaction.
   absl::Status WriteRecords(sql::Connection& con, const ListenerTables& lt,
                             const v1::WriteRequest& request, int64_t* written);

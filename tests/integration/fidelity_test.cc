@@ -34,6 +34,17 @@ class FidelityTest : public ListenerTest {
     return sample;
   }
 
+  // `n` boolean fields with 64-character names: the longest table
+  // definition a sample can ask for.
+  static json LongNames(int n) {
+    json sample = {{"id", 1}};
+    for (int i = 0; i < n; ++i) {
+      std::string name = "field_" + std::to_string(i) + "_";
+      sample[name + std::string(64 - name.size(), 'x')] = true;
+    }
+    return sample;
+  }
+
   bool EdgeAlive() {
     return stack_.Admin("GET", "/api/v1/integrations").status == 200;
   }
@@ -84,7 +95,7 @@ TEST_F(FidelityTest, PreviewDdlIsAcceptedByTheServer) {
   const std::string db = Unique("preview");
   stack_.Query("CREATE DATABASE `" + db + "`");
   for (const json& sample :
-       {WideSample(990, "short"), WideSample(300, Wide(200)),
+       {WideSample(990, "short"), WideSample(300, Wide(200)), LongNames(990),
         json::parse(R"({"id":"k","":1,"a.b":{"":[1]},"x":[[{"y":null}]]})")}) {
     json body = {
         {"baseName", Unique("p")}, {"primaryKey", {"id"}}, {"sample", sample}};
@@ -125,6 +136,35 @@ TEST_F(FidelityTest, UnknownFieldsReadBackExactly) {
       "nested":{"x.y":{"":[[]]}}})");
   ASSERT_EQ(Post(l, record.dump()).status, 200);
   EXPECT_EQ(Record(l, "1"), U(record));
+}
+
+TEST_F(FidelityTest, WidenedNullAndEmptyValuesReadBackAsSent) {
+  TestListener l = CreateListener(
+      {{"method", "none"}},
+      json::parse(R"({"id":1,"s":"x","d":1.5,"mixed":null,"o":{"a":1},
+                      "l":[{"x":1}],"e":[1],"n":[[1]]})"));
+  json record = json::parse(R"({"id":1,"s":5,"d":9007199254740993,
+      "mixed":{"deep":[true,{"k":"v"}]},"o":null,"l":[null,{"x":2}],"e":[],
+      "n":[[],null,[3]]})");
+  ASSERT_EQ(Post(l, record.dump()).status, 200);
+  EXPECT_EQ(Record(l, "1"), U(record));
+  // The column still holds what SQL queries see.
+  EXPECT_EQ(stack_.Query("SELECT s FROM sluice_data." + l.base_name)[0][0],
+            "5");
+  // A PATCH that stores a value exactly drops the copy; null clears an
+  // object (JSON merge patch); an array present replaces the old one.
+  ASSERT_EQ(
+      Send(l, "PATCH", R"({"id":1,"s":"text","o":{"a":2},"e":[7]})").status,
+      200);
+  nlohmann::json back = Record(l, "1");
+  EXPECT_EQ(back["s"], "text");
+  EXPECT_EQ(back["o"], nlohmann::json::parse(R"({"a":2})"));
+  EXPECT_EQ(back["e"], nlohmann::json::parse("[7]"));
+  ASSERT_EQ(Send(l, "PATCH", R"({"id":1,"o":null,"e":null})").status, 200);
+  back = Record(l, "1");
+  EXPECT_TRUE(back["o"].is_null() || back["o"]["a"].is_null()) << back;
+  EXPECT_FALSE(back.contains("e")) << back;
+  EXPECT_EQ(back["d"], 9007199254740993);
 }
 
 TEST_F(FidelityTest, PatchMergesUnknownFields) {

@@ -19,14 +19,32 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
+// Each thread keeps a parser sized for ordinary bodies.
+constexpr size_t kParserCapacity = 1 << 16;
+// A parser grown past this for a large body gives its memory back after it.
+constexpr size_t kKeptParserCapacity = 1 << 20;
+
 simdjson::dom::parser& ThreadParser() {
   thread_local simdjson::dom::parser parser = [] {
     simdjson::dom::parser p;
-    if (p.allocate(1 << 16, kMaxJsonDepth) != simdjson::SUCCESS) std::abort();
+    if (p.allocate(kParserCapacity, kMaxJsonDepth) != simdjson::SUCCESS) {
+      std::abort();
+    }
     return p;
   }();
   return parser;
 }
+
+// Shrinks the thread's parser when it leaves scope, if a large body grew it
+// (the records mapped from it hold copies, not views).
+struct ShrinkParserAfterUse {
+  simdjson::dom::parser& parser;
+  ~ShrinkParserAfterUse() {
+    if (parser.capacity() > kKeptParserCapacity) {
+      (void)parser.allocate(kParserCapacity, kMaxJsonDepth);
+    }
+  }
+};
 
 absl::Status ParseError(simdjson::error_code error) {
   switch (error) {
@@ -439,6 +457,7 @@ absl::StatusOr<std::shared_ptr<const RecordMapper>> RecordMapper::Create(
 absl::StatusOr<std::vector<v1::Record>> RecordMapper::Map(std::string_view body,
                                                           bool patch) const {
   simdjson::dom::parser& parser = ThreadParser();
+  ShrinkParserAfterUse shrink{parser};
   element doc;
   if (auto error = parser.parse(body.data(), body.size(), true).get(doc);
       error) {

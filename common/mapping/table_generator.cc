@@ -221,6 +221,11 @@ Column SystemColumn(std::string name, ColumnType type, ColumnSource source) {
   return c;
 }
 
+Column LastModifiedColumn() {
+  return SystemColumn("lastModified", v1::COLUMN_TYPE_DATETIME,
+                      v1::COLUMN_SOURCE_LAST_MODIFIED);
+}
+
 class Generator {
  public:
   explicit Generator(v1::DataStructure* structure) : structure_(structure) {}
@@ -274,15 +279,8 @@ class Generator {
     root_keys_.assign(root.columns().begin(), root.columns().end());
     Column extra =
         SystemColumn("_extra", v1::COLUMN_TYPE_JSON, v1::COLUMN_SOURCE_EXTRA);
-    Column last_modified =
-        SystemColumn("lastModified", v1::COLUMN_TYPE_DATETIME,
-                     v1::COLUMN_SOURCE_LAST_MODIFIED);
-    RowBudget budget;
-    for (const Column& c : root.columns()) budget.Add(c);
-    budget.Add(extra);
-    budget.Add(last_modified);
-    tables_.push_back(std::move(root));
-    budgets_.push_back(budget);
+    Column last_modified = LastModifiedColumn();
+    PushTable(std::move(root), {extra, last_modified});
     SLUICE_RETURN_IF_ERROR(AddFields(0, &columns, record, "", "", /*depth=*/0));
     *tables_[0].add_columns() = std::move(extra);
     *tables_[0].add_columns() = std::move(last_modified);
@@ -348,6 +346,18 @@ class Generator {
     return absl::OkStatus();
   }
 
+  // Adds table `t`, holding its key and position columns, with a row budget
+  // that counts them and the system columns `trailing` added after its
+  // fields. Returns its index.
+  size_t PushTable(Table t, const std::vector<Column>& trailing) {
+    RowBudget budget;
+    for (const Column& c : t.columns()) budget.Add(c);
+    for (const Column& c : trailing) budget.Add(c);
+    tables_.push_back(std::move(t));
+    budgets_.push_back(budget);
+    return tables_.size() - 1;
+  }
+
   // Adds a column for a scalar field to table `t`, or, when the row has no
   // room left, lists the field as kept in `_extra`.
   void AddColumn(size_t t, UniqueNames* columns, const std::string& name,
@@ -392,16 +402,9 @@ class Generator {
       columns.Reserve(c.name());
       *child.add_columns() = c;
     }
-    Column last_modified =
-        SystemColumn("lastModified", v1::COLUMN_TYPE_DATETIME,
-                     v1::COLUMN_SOURCE_LAST_MODIFIED);
-    RowBudget budget;
-    for (const Column& c : child.columns()) budget.Add(c);
-    budget.Add(last_modified);
-    size_t index = tables_.size();
+    Column last_modified = LastModifiedColumn();
+    size_t index = PushTable(std::move(child), {last_modified});
     depth_of_[index] = my_depth;
-    tables_.push_back(std::move(child));
-    budgets_.push_back(budget);
     if (items.kind == Shape::kObject && !items.fields.empty()) {
       SLUICE_RETURN_IF_ERROR(AddFields(index, &columns, items, "", "", depth));
     } else if (items.kind == Shape::kArray) {

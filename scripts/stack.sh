@@ -39,11 +39,16 @@ log() { echo "sluice: $*" >&2; }
 
 pid_of() { cat "$VAR/run/$1.pid" 2>/dev/null || true; }
 
-running() {
-  local pid
-  pid=$(pid_of "$1")
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+# A process that exists and has not exited: a killed child whose parent has
+# not reaped it yet (a zombie, state Z) is not running.
+alive() {
+  local state
+  [ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
+  state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
 }
+
+running() { alive "$(pid_of "$1")"; }
 
 wait_http() {  # url seconds
   local deadline=$((SECONDS + $2))
@@ -163,10 +168,10 @@ start_one() {
 stop_one() {
   local pid
   pid=$(pid_of "$1")
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  if alive "$pid"; then
     kill -TERM "$pid" 2>/dev/null || true
     local deadline=$((SECONDS + 20))
-    while kill -0 "$pid" 2>/dev/null; do
+    while alive "$pid"; do
       if [ $SECONDS -ge $deadline ]; then kill -KILL "$pid" 2>/dev/null || true; break; fi
       sleep 0.05
     done

@@ -1,0 +1,107 @@
+// The TLS front (nginx) in front of the edge: what senders get when the edge
+// is down, oversized bodies on both ports, header names with underscores,
+// and no credentials in its error log (DESIGN §3, §6).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "tests/integration/listener_fixture.h"
+
+namespace sluice::testing {
+namespace {
+
+class FrontTest : public ListenerTest {
+ protected:
+  std::string ErrorLog() {
+    std::ifstream in(stack_.var_dir() + "/log/nginx-error.log");
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+};
+
+TEST_F(FrontTest, EdgeDownIsAJson503WithRetryAfterOnBothPorts) {
+  TestListener l = CreateListener(
+      {{"method", "token"}, {"readFrom", "query"}, {"name", "token"}},
+      json::parse(R"({"id":1})"));
+  const std::string query_token = "?token=" + l.token;
+  stack_.Stop("edge");
+  HttpResponse ingest = client_.Send("POST", l.url + query_token, R"({"id":1})",
+                                     {"Content-Type: application/json"});
+  HttpResponse admin = stack_.Admin("GET", "/api/v1/integrations");
+  stack_.Start("edge");
+  ASSERT_TRUE(stack_.WaitReady("edge", std::chrono::seconds(30)));
+  for (const HttpResponse* r : {&ingest, &admin}) {
+    ExpectError(*r, 503, "unavailable", "retry");
+    EXPECT_EQ(r->headers.count("retry-after"), 1u) << r->body;
+  }
+  // The front logs the failure, but never the request's query (a token).
+  EXPECT_EQ(ErrorLog().find(l.token), std::string::npos);
+  // And the edge serves again.
+  HttpResponse again;
+  for (int i = 0; i < 50; ++i) {
+    again = client_.Send("POST", l.url + query_token, R"({"id":2})",
+                         {"Content-Type: application/json"});
+    if (again.status == 200) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(again.status, 200) << again.body;
+}
+
+TEST_F(FrontTest, AKilledPartIsStartedAgainWhileItsPidIsAZombie) {
+  const std::string pid_file = stack_.var_dir() + "/run/nginx.pid";
+  pid_t nginx = 0;
+  std::ifstream(pid_file) >> nginx;
+  ASSERT_GT(nginx, 0);
+  // The master, then its workers, which would go on serving without it (and
+  // which it would replace if they went first).
+  const std::string n = std::to_string(nginx);
+  ASSERT_EQ(std::system(("w=$(pgrep -P " + n + "); kill -KILL " + n +
+                         "; sleep 0.2; kill -KILL $w")
+                            .c_str()),
+            0);
+  for (int i = 0; i < 100 && ::kill(nginx, 0) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_NE(stack_.Admin("GET", "/api/v1/integrations").status, 200);
+  // A process killed under a parent that has not reaped it yet, as under
+  // `make run`: its pid still exists, as a zombie.
+  pid_t zombie = ::fork();
+  if (zombie == 0) ::_exit(0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::ofstream(pid_file, std::ios::trunc) << zombie << "\n";
+  stack_.Start("nginx");
+  HttpResponse r;
+  for (int i = 0; i < 50; ++i) {
+    r = stack_.Admin("GET", "/api/v1/integrations");
+    if (r.status == 200) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ::waitpid(zombie, nullptr, 0);
+  EXPECT_EQ(r.status, 200) << r.error;
+}
+
+TEST_F(FrontTest, TokenHeadersMayHaveUnderscores) {
+  TestListener l = CreateListener(
+      {{"method", "token"}, {"readFrom", "header"}, {"name", "X_Api_Token"}},
+      json::parse(R"({"id":1})"));
+  HttpResponse r = client_.Send(
+      "POST", l.url, R"({"id":1})",
+      {"Content-Type: application/json", "X_Api_Token: " + l.token});
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+TEST_F(FrontTest, AdminBodiesOverTheCeilingGetTheJsonError) {
+  std::string big(11 * 1024 * 1024, ' ');
+  HttpResponse r = stack_.Admin("POST", "/api/v1/tables/generate", big);
+  ExpectError(r, 413, "body_too_large", "larger than");
+}
+
+}  // namespace
+}  // namespace sluice::testing

@@ -50,6 +50,19 @@ bool IsConnectionError(int code) {
   }
 }
 
+bool IsServerRefusal(int code) {
+  switch (code) {
+    case 1040:  // ER_CON_COUNT_ERROR: too many connections
+    case 1203:  // ER_TOO_MANY_USER_CONNECTIONS
+    case 1290:  // ER_OPTION_PREVENTS_STATEMENT (--read-only)
+    case 1836:  // ER_READ_ONLY_MODE
+    case 1047:  // ER_UNKNOWN_COM_ERROR: a Galera node not ready (WSREP)
+      return true;
+    default:
+      return false;
+  }
+}
+
 absl::Status StatusFromSqlException(const sql::SQLException& e) {
   // The server's own text can quote row values and names; callers get the
   // error number and a description of its class only.
@@ -57,6 +70,10 @@ absl::Status StatusFromSqlException(const sql::SQLException& e) {
   if (IsConnectionError(code) || code == 0) {
     return absl::UnavailableError(
         absl::StrCat("database unavailable (mysql error ", code, ")"));
+  }
+  if (IsServerRefusal(code)) {
+    return absl::UnavailableError(absl::StrCat(
+        "the database refuses work for now (mysql error ", code, ")"));
   }
   switch (code) {
     case 1213:  // ER_LOCK_DEADLOCK
@@ -132,16 +149,27 @@ absl::Status MySqlPool::EnsureDatabase() {
   }
 }
 
-absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn) {
+absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn,
+                                       Deadline deadline) {
   EnsureThreadInit();
+  auto past_deadline = [deadline] {
+    return deadline != kNoDeadline &&
+           std::chrono::system_clock::now() >= deadline;
+  };
   absl::Status status;
   for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
     std::unique_ptr<sql::Connection> con;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      released_.wait(lock, [&] {
+      auto free = [&] {
         return !idle_.empty() || open_ < options_.max_connections;
-      });
+      };
+      if (deadline == kNoDeadline) {
+        released_.wait(lock, free);
+      } else if (!released_.wait_until(lock, deadline, free)) {
+        return absl::UnavailableError(
+            "no database connection became free before the deadline");
+      }
       if (!idle_.empty()) {
         con = std::move(idle_.back());
         idle_.pop_back();
@@ -157,6 +185,13 @@ absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn) {
       con->setAutoCommit(!transaction);
       status = fn(*con);
       if (transaction) {
+        if (status.ok() && past_deadline()) {
+          // The caller has given up (and answered 503): nothing may be
+          // committed now.
+          status = absl::UnavailableError(
+              "the request's deadline passed before commit; nothing was "
+              "written");
+        }
         if (status.ok()) {
           con->commit();
         } else {
@@ -169,6 +204,8 @@ absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn) {
           !con) {
         keep = false;
         lost = true;
+      } else if (IsServerRefusal(e.getErrorCode())) {
+        keep = false;
       } else if (transaction) {
         try {
           con->rollback();
@@ -199,21 +236,29 @@ absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn) {
     released_.notify_all();
     if (con && !keep) con.reset();
     stale.clear();
+    if (past_deadline() && !status.ok()) break;
     // A pooled connection found dead is retried once on a fresh one: the
     // transaction did not commit, and the server may well be back.
     if (lost && reused && attempt == 1) continue;
-    if (status.code() != absl::StatusCode::kAborted || attempt == kMaxAttempts)
-      break;
+    if (status.code() != absl::StatusCode::kAborted) break;
+    if (attempt == kMaxAttempts) {
+      // Still conflicting after every retry: busy, not the client's fault.
+      return absl::UnavailableError(
+          absl::StrCat("the database is busy with conflicting writes (",
+                       status.message(), "); retry"));
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(2 << attempt));
   }
   return status;
 }
 
-absl::Status MySqlPool::Transaction(const Fn& fn) {
-  return WithConnection(true, fn);
+absl::Status MySqlPool::Transaction(const Fn& fn, Deadline deadline) {
+  return WithConnection(true, fn, deadline);
 }
 
-absl::Status MySqlPool::Run(const Fn& fn) { return WithConnection(false, fn); }
+absl::Status MySqlPool::Run(const Fn& fn, Deadline deadline) {
+  return WithConnection(false, fn, deadline);
+}
 
 absl::Status MySqlPool::Ping() {
   return Run([](sql::Connection& con) {

@@ -1,6 +1,7 @@
 #ifndef SLUICE_COMMON_MYSQL_MYSQL_POOL_H_
 #define SLUICE_COMMON_MYSQL_MYSQL_POOL_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -50,13 +51,20 @@ class MySqlPool {
   // Creates the database when it does not exist.
   absl::Status EnsureDatabase();
 
+  // The caller's deadline: no connection is waited for, no attempt started
+  // and no transaction committed after it.
+  using Deadline = std::chrono::system_clock::time_point;
+  static constexpr Deadline kNoDeadline = Deadline::max();
+
   // Runs `fn` in one READ COMMITTED transaction and commits when it returns
   // OK; rolls back otherwise. Deadlocks and lock wait timeouts (1213, 1205)
-  // are retried with backoff, so `fn` must be safe to run again.
-  absl::Status Transaction(const Fn& fn);
+  // are retried with backoff, so `fn` must be safe to run again; when the
+  // retries run out the answer is UNAVAILABLE (busy, come back). Past
+  // `deadline` nothing is committed: UNAVAILABLE, rolled back.
+  absl::Status Transaction(const Fn& fn, Deadline deadline = kNoDeadline);
 
   // Runs `fn` in autocommit mode (DDL, single reads).
-  absl::Status Run(const Fn& fn);
+  absl::Status Run(const Fn& fn, Deadline deadline = kNoDeadline);
 
   // Checks that the server answers.
   absl::Status Ping();
@@ -72,7 +80,8 @@ class MySqlPool {
 
  private:
   struct Lease;
-  absl::Status WithConnection(bool transaction, const Fn& fn);
+  absl::Status WithConnection(bool transaction, const Fn& fn,
+                              Deadline deadline);
   std::unique_ptr<sql::Connection> Connect(bool with_schema);
 
   const MySqlOptions options_;
@@ -83,13 +92,20 @@ class MySqlPool {
 };
 
 // The Status for a Connector/C++ exception: UNAVAILABLE for connection
-// failures, ABORTED for deadlocks, ALREADY_EXISTS for duplicates, INTERNAL
-// otherwise. The message names the server error code, never bound values.
+// failures and for a server that refuses work for now (too many
+// connections, read-only after a failover, a cluster node not ready),
+// ABORTED for deadlocks, ALREADY_EXISTS for duplicates, INTERNAL otherwise.
+// The message names the server error code, never the server's text.
 absl::Status StatusFromSqlException(const sql::SQLException& e);
 
 // True for client errors meaning the connection is gone (2002, 2003, 2006,
 // 2013, 2055, …).
 bool IsConnectionError(int mysql_error_code);
+
+// True for server errors after which the connection should not be reused:
+// the server refuses work on it for now (1040, 1203, 1290, 1836, 1047), so a
+// new connection (perhaps to a new primary) is the way back.
+bool IsServerRefusal(int mysql_error_code);
 
 // Quotes an identifier with backticks. Identifiers are sanitized before they
 // reach SQL; quoting is the second line of defence.

@@ -3,17 +3,61 @@
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 
+#include <thread>
+
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/ops/metrics.h"
 
 namespace sluice {
 
 class OpsServer::Impl {
  public:
+  // The latest readiness verdict, refreshed by its own thread.
+  class Readiness {
+   public:
+    explicit Readiness(const OpsServerOptions* options) : options_(options) {
+      if (!options_->ready) return;
+      checker_ = std::thread([this] {
+        absl::MutexLock lock(&mu_);
+        while (!stopping_) {
+          mu_.Unlock();
+          absl::Status status = options_->ready();
+          mu_.Lock();
+          latest_ = std::move(status);
+          mu_.AwaitWithTimeout(absl::Condition(&stopping_),
+                               absl::FromChrono(options_->ready_interval));
+        }
+      });
+    }
+    ~Readiness() {
+      {
+        absl::MutexLock lock(&mu_);
+        stopping_ = true;
+      }
+      if (checker_.joinable()) checker_.join();
+    }
+    absl::Status Latest() {
+      if (!options_->ready) return absl::OkStatus();
+      absl::MutexLock lock(&mu_);
+      return latest_;
+    }
+
+   private:
+    const OpsServerOptions* options_;
+    absl::Mutex mu_;
+    absl::Status latest_ ABSL_GUARDED_BY(mu_) =
+        absl::UnavailableError("readiness not checked yet");
+    bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+    std::thread checker_;
+  };
+
   class Handler : public Pistache::Http::Handler {
    public:
     HTTP_PROTOTYPE(Handler)
-    explicit Handler(const OpsServerOptions* options) : options_(options) {}
+    Handler(const OpsServerOptions* options, Readiness* readiness)
+        : options_(options), readiness_(readiness) {}
 
     void onRequest(const Pistache::Http::Request& request,
                    Pistache::Http::ResponseWriter response) override {
@@ -23,8 +67,7 @@ class OpsServer::Impl {
       if (path == "/healthz") {
         response.send(Code::Ok, "ok\n", text);
       } else if (path == "/readyz") {
-        absl::Status status =
-            options_->ready ? options_->ready() : absl::OkStatus();
+        absl::Status status = readiness_->Latest();
         if (status.ok()) {
           response.send(Code::Ok, "ready\n", text);
         } else {
@@ -42,8 +85,12 @@ class OpsServer::Impl {
 
    private:
     const OpsServerOptions* options_;
+    Readiness* readiness_;
   };
 
+  explicit Impl(const OpsServerOptions* options) : readiness(options) {}
+
+  Readiness readiness;
   std::unique_ptr<Pistache::Http::Endpoint> endpoint;
 };
 
@@ -53,14 +100,14 @@ OpsServer::~OpsServer() { Shutdown(); }
 
 absl::Status OpsServer::Start() {
   try {
-    impl_ = std::make_unique<Impl>();
+    impl_ = std::make_unique<Impl>(&options_);
     Pistache::Address address(options_.address, Pistache::Port(options_.port));
     impl_->endpoint = std::make_unique<Pistache::Http::Endpoint>(address);
     auto opts = Pistache::Http::Endpoint::options().threads(1).flags(
         Pistache::Tcp::Options::ReuseAddr | Pistache::Tcp::Options::NoDelay);
     impl_->endpoint->init(opts);
-    impl_->endpoint->setHandler(
-        Pistache::Http::make_handler<Impl::Handler>(&options_));
+    impl_->endpoint->setHandler(Pistache::Http::make_handler<Impl::Handler>(
+        &options_, &impl_->readiness));
     impl_->endpoint->serveThreaded();
     port_ = static_cast<uint16_t>(impl_->endpoint->getPort());
     return absl::OkStatus();
@@ -76,6 +123,7 @@ void OpsServer::Shutdown() {
     impl_->endpoint->shutdown();
     impl_->endpoint.reset();
   }
+  impl_.reset();
 }
 
 }  // namespace sluice

@@ -1,6 +1,7 @@
 #ifndef SLUICE_COMMON_OPS_OPS_SERVER_H_
 #define SLUICE_COMMON_OPS_OPS_SERVER_H_
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -15,14 +16,18 @@ struct OpsServerOptions {
   std::string address = "127.0.0.1";
   int port = 0;
   // /readyz answers 200 when this returns OK, else 503 with its message.
+  // It runs on a thread of its own every `ready_interval`, and /readyz
+  // answers its latest result at once: a slow dependency never holds up
+  // /healthz or the probe.
   std::function<absl::Status()> ready;
+  std::chrono::milliseconds ready_interval{250};
   // /metrics; may be null.
   const RequestMetrics* metrics = nullptr;
 };
 
 // The plain-HTTP operations endpoint every service has: /healthz (the
 // process is alive), /readyz (its dependencies answer) and /metrics
-// (Prometheus text). One thread of its own.
+// (Prometheus text). One thread serves, another checks readiness.
 class OpsServer {
  public:
   explicit OpsServer(OpsServerOptions options);

@@ -115,7 +115,8 @@ std::unique_ptr<grpc::ClientContext> ContextWithDeadline(
   return context;
 }
 
-BlockingExecutor::BlockingExecutor(int threads) {
+BlockingExecutor::BlockingExecutor(int threads, size_t max_queued)
+    : max_queued_(max_queued) {
   for (int i = 0; i < threads; ++i) {
     threads_.emplace_back([this] {
       while (true) {
@@ -150,10 +151,34 @@ void BlockingExecutor::Submit(std::function<void()> job) {
   cv_.notify_one();
 }
 
+bool BlockingExecutor::TrySubmit(std::function<void()> job) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (max_queued_ > 0 && jobs_.size() >= max_queued_) return false;
+    jobs_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+  return true;
+}
+
 grpc::ServerUnaryReactor* BlockingExecutor::Offload(
     grpc::CallbackServerContext* context, std::function<grpc::Status()> fn) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  Submit([reactor, fn = std::move(fn)] { reactor->Finish(fn()); });
+  bool queued = TrySubmit([context, reactor, fn = std::move(fn)] {
+    if (context->IsCancelled() ||
+        std::chrono::system_clock::now() >= context->deadline()) {
+      // Whoever called has answered already; doing the work now could only
+      // write what was reported as not written.
+      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED,
+                                   "the caller gave up while this waited"));
+      return;
+    }
+    reactor->Finish(fn());
+  });
+  if (!queued) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                 "overloaded: too many requests waiting"));
+  }
   return reactor;
 }
 

@@ -54,18 +54,24 @@ std::unique_ptr<grpc::ClientContext> ContextWithDeadline(
     std::chrono::milliseconds timeout, bool wait_for_ready = false);
 
 // Fixed threads that run blocking work (MySQL, calls to other services) so
-// gRPC's callback threads never block. Thread-safe.
+// gRPC's callback threads never block. At most `max_queued` jobs wait (0: no
+// bound). Thread-safe.
 class BlockingExecutor {
  public:
-  explicit BlockingExecutor(int threads);
+  explicit BlockingExecutor(int threads, size_t max_queued = 0);
   ~BlockingExecutor();
   BlockingExecutor(const BlockingExecutor&) = delete;
   BlockingExecutor& operator=(const BlockingExecutor&) = delete;
 
+  // Queues `job` even past the bound (internal work that must run).
   void Submit(std::function<void()> job);
+  // Queues `job` unless `max_queued` jobs wait already; false then.
+  bool TrySubmit(std::function<void()> job);
 
   // Runs `fn` on the executor and finishes the call's default reactor with
-  // its status: the usual body of a CallbackService method.
+  // its status: the usual body of a CallbackService method. A full queue is
+  // UNAVAILABLE at once; a call whose client gave up or whose deadline
+  // passed while it waited is finished without running `fn`.
   grpc::ServerUnaryReactor* Offload(grpc::CallbackServerContext* context,
                                     std::function<grpc::Status()> fn);
 
@@ -73,6 +79,7 @@ class BlockingExecutor {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> jobs_;
+  const size_t max_queued_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };

@@ -453,15 +453,23 @@ absl::Status Invalid(size_t record, absl::string_view what) {
 }  // namespace
 
 absl::StatusOr<int64_t> DataStore::PurgeIdempotencyKeys() {
-  int64_t deleted = 0;
-  SLUICE_RETURN_IF_ERROR(pool_->Run([&](sql::Connection& con) {
-    std::unique_ptr<sql::Statement> st(con.createStatement());
-    deleted = st->executeUpdate(
-        "DELETE FROM idempotency_keys WHERE created < UTC_TIMESTAMP(6) - "
-        "INTERVAL 1 DAY LIMIT 10000");
-    return absl::OkStatus();
-  }));
-  return deleted;
+  // Small batches, each its own statement, until none is left: however many
+  // keys a day brings, the sweep keeps up and never holds locks for long.
+  constexpr int kBatch = 5000;
+  int64_t total = 0;
+  while (true) {
+    int64_t deleted = 0;
+    SLUICE_RETURN_IF_ERROR(pool_->Run([&](sql::Connection& con) {
+      std::unique_ptr<sql::Statement> st(con.createStatement());
+      deleted = st->executeUpdate(absl::StrCat(
+          "DELETE FROM idempotency_keys WHERE created < UTC_TIMESTAMP(6) - "
+          "INTERVAL 1 DAY LIMIT ",
+          kBatch));
+      return absl::OkStatus();
+    }));
+    total += deleted;
+    if (deleted < kBatch) return total;
+  }
 }
 
 namespace {
@@ -521,7 +529,8 @@ void RecordIdempotencyKey(sql::Connection& con, const std::string& listener,
 }  // namespace
 
 absl::StatusOr<v1::WriteResponse> DataStore::Write(
-    const v1::WriteRequest& request) {
+    const v1::WriteRequest& request,
+    std::chrono::system_clock::time_point deadline) {
   SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ListenerTables> lt,
                           Tables(request.listener_uuid()));
   const bool patch = request.mode() == v1::WRITE_MODE_PATCH;
@@ -570,8 +579,8 @@ absl::StatusOr<v1::WriteResponse> DataStore::Write(
       request.idempotency_key().empty()
           ? ""
           : crypto::Sha256(request.idempotency_key());
-  absl::Status status =
-      pool_->Transaction([&](sql::Connection& con) -> absl::Status {
+  absl::Status status = pool_->Transaction(
+      [&](sql::Connection& con) -> absl::Status {
         written = 0;
         replayed = false;
         if (!key_sha256.empty()) {
@@ -588,7 +597,8 @@ absl::StatusOr<v1::WriteResponse> DataStore::Write(
                                written);
         }
         return s;
-      });
+      },
+      deadline);
   if (status.code() == absl::StatusCode::kInternal &&
       status.message().find("error 1146") != absl::string_view::npos) {
     Forget(request.listener_uuid());

@@ -1,6 +1,7 @@
 #ifndef SLUICE_SERVICES_STORAGE_DATA_STORE_H_
 #define SLUICE_SERVICES_STORAGE_DATA_STORE_H_
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -53,8 +54,13 @@ class DataStore {
   // All or nothing. INVALID_ARGUMENT names the record index; NOT_FOUND for a
   // PATCH of a missing record; UNAVAILABLE when the database is unreachable.
   // A repeated idempotency key answers the first outcome and writes nothing.
-  absl::StatusOr<v1::WriteResponse> Write(const v1::WriteRequest& request);
-  // Forgets idempotency keys older than 24 h. Returns how many.
+  // Nothing is committed after `deadline` (the caller's).
+  absl::StatusOr<v1::WriteResponse> Write(
+      const v1::WriteRequest& request,
+      std::chrono::system_clock::time_point deadline =
+          std::chrono::system_clock::time_point::max());
+  // Forgets every idempotency key older than 24 h, in batches. Returns how
+  // many.
   absl::StatusOr<int64_t> PurgeIdempotencyKeys();
   absl::StatusOr<int64_t> Delete(const std::string& listener_uuid,
                                  const std::vector<v1::Value>& key);

@@ -16,7 +16,9 @@ int main(int argc, char** argv) {
       sluice::EnvOr("SLUICE_STORAGE_DATABASE", "sluice_storage"), threads));
   sluice::DataStore store(&pool,
                           sluice::EnvOr("SLUICE_DATA_DATABASE", "sluice_data"));
-  sluice::BlockingExecutor executor(threads);
+  // Requests beyond these wait nowhere: 503 at once, the sender retries.
+  sluice::BlockingExecutor executor(
+      threads, sluice::EnvIntOr("SLUICE_STORAGE_MAX_QUEUED", 512));
   sluice::StorageServiceImpl service(&store, &executor);
   sluice::RequestMetrics metrics("storage");
 
@@ -25,12 +27,13 @@ int main(int argc, char** argv) {
   run.pool = &pool;
   run.migrations = sluice::DataStore::Migrations();
   run.after_migrate = [&] { return store.EnsureDataDatabase(); };
-  // Idempotency keys are kept 24 h; an hourly sweep forgets older ones.
+  // Idempotency keys are kept 24 h; a sweep every 10 minutes forgets older
+  // ones, all of them each time.
   std::atomic<bool> stopping{false};
   std::thread sweeper([&] {
     for (int tick = 0; !stopping; ++tick) {
       std::this_thread::sleep_for(std::chrono::seconds(1));
-      if (tick % 3600 == 60) (void)store.PurgeIdempotencyKeys();
+      if (tick % 600 == 60) (void)store.PurgeIdempotencyKeys();
     }
   });
   run.on_shutdown = [&] { stopping = true; };

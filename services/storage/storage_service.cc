@@ -38,7 +38,7 @@ grpc::ServerUnaryReactor* StorageServiceImpl::Write(
     grpc::CallbackServerContext* context, const v1::WriteRequest* request,
     v1::WriteResponse* response) {
   return executor_->Offload(context, [=] {
-    auto written = store_->Write(*request);
+    auto written = store_->Write(*request, context->deadline());
     if (!written.ok()) return ToGrpcStatus(written.status());
     *response = std::move(*written);
     return grpc::Status::OK;

@@ -1,0 +1,148 @@
+// The MySQL pool and storage's sweep against the stack's real MariaDB: what
+// a busy, refusing or slow database turns into, and that nothing commits
+// after the caller's deadline (DESIGN §7).
+#include <cppconn/connection.h>
+#include <cppconn/exception.h>
+#include <cppconn/resultset.h>
+#include <cppconn/statement.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "common/mysql/mysql_pool.h"
+#include "services/storage/data_store.h"
+#include "tests/testing/test_stack.h"
+
+namespace sluice::testing {
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+class PoolTest : public ::testing::Test {
+ protected:
+  MySqlOptions Options(const std::string& database, int connections = 4) {
+    MySqlOptions o;
+    o.port = stack_.port(13);
+    o.database = database;
+    o.max_connections = connections;
+    return o;
+  }
+
+  static int64_t ConnectionId(sql::Connection& con) {
+    std::unique_ptr<sql::Statement> st(con.createStatement());
+    std::unique_ptr<sql::ResultSet> rs(
+        st->executeQuery("SELECT CONNECTION_ID()"));
+    rs->next();
+    return rs->getInt64(1);
+  }
+
+  TestStack& stack_ = TestStack::Get();
+};
+
+TEST_F(PoolTest, DeadlocksThatOutlastTheRetriesAreUnavailable) {
+  MySqlPool pool(Options("sluice_storage"));
+  int attempts = 0;
+  absl::Status status = pool.Transaction([&](sql::Connection&) -> absl::Status {
+    ++attempts;
+    throw sql::SQLException("Deadlock found", "40001", 1213);
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_GT(attempts, 1);
+}
+
+TEST_F(PoolTest, ARefusingServerIsUnavailableAndItsConnectionDropped) {
+  MySqlPool pool(Options("sluice_storage", 1));
+  for (int code : {1040, 1290, 1836}) {
+    SCOPED_TRACE(code);
+    int64_t first = 0;
+    absl::Status status = pool.Run([&](sql::Connection& con) -> absl::Status {
+      first = ConnectionId(con);
+      throw sql::SQLException("refused", "HY000", code);
+    });
+    EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+    int64_t second = 0;
+    ASSERT_TRUE(pool.Run([&](sql::Connection& con) {
+                      second = ConnectionId(con);
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    EXPECT_NE(first, second);
+  }
+}
+
+TEST_F(PoolTest, NothingCommitsAfterTheDeadline) {
+  MySqlPool pool(Options("sluice_pool_test"));
+  ASSERT_TRUE(pool.EnsureDatabase().ok());
+  ASSERT_TRUE(pool.Run([](sql::Connection& con) {
+                    std::unique_ptr<sql::Statement> st(con.createStatement());
+                    st->execute(
+                        "CREATE TABLE IF NOT EXISTS late (id INT PRIMARY KEY)");
+                    st->execute("DELETE FROM late");
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  auto deadline = Clock::now() + std::chrono::milliseconds(200);
+  absl::Status status = pool.Transaction(
+      [&](sql::Connection& con) {
+        std::unique_ptr<sql::Statement> st(con.createStatement());
+        st->execute("INSERT INTO late VALUES (1)");
+        std::this_thread::sleep_until(deadline + std::chrono::milliseconds(50));
+        return absl::OkStatus();
+      },
+      deadline);
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_EQ(stack_.Query("SELECT COUNT(*) FROM sluice_pool_test.late")[0][0],
+            "0");
+  // Before its deadline the same write commits.
+  EXPECT_TRUE(pool.Transaction(
+                      [&](sql::Connection& con) {
+                        std::unique_ptr<sql::Statement> st(
+                            con.createStatement());
+                        st->execute("INSERT INTO late VALUES (2)");
+                        return absl::OkStatus();
+                      },
+                      Clock::now() + std::chrono::seconds(10))
+                  .ok());
+  EXPECT_EQ(stack_.Query("SELECT COUNT(*) FROM sluice_pool_test.late")[0][0],
+            "1");
+}
+
+TEST_F(PoolTest, WaitingForAConnectionEndsAtTheDeadline) {
+  MySqlPool pool(Options("sluice_storage", 1));
+  std::atomic<bool> holding{false};
+  std::thread holder([&] {
+    (void)pool.Run([&](sql::Connection&) {
+      holding = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      return absl::OkStatus();
+    });
+  });
+  while (!holding) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  absl::Status status =
+      pool.Run([](sql::Connection&) { return absl::OkStatus(); },
+               Clock::now() + std::chrono::milliseconds(100));
+  holder.join();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_NE(status.message().find("no database connection"),
+            absl::string_view::npos);
+}
+
+TEST_F(PoolTest, TheIdempotencySweepForgetsEveryExpiredKey) {
+  MySqlPool pool(Options("sluice_storage"));
+  DataStore store(&pool, "sluice_data");
+  stack_.Query(
+      "INSERT INTO sluice_storage.idempotency_keys (listener_uuid, "
+      "key_sha256, records, created) SELECT 'sweep-test', UNHEX(SHA2(seq, "
+      "256)), 1, UTC_TIMESTAMP(6) - INTERVAL 2 DAY FROM "
+      "sluice_storage.seq_1_to_12000");
+  auto purged = store.PurgeIdempotencyKeys();
+  ASSERT_TRUE(purged.ok()) << purged.status();
+  EXPECT_GE(*purged, 12000);
+  EXPECT_EQ(stack_.Query("SELECT COUNT(*) FROM sluice_storage.idempotency_keys "
+                         "WHERE listener_uuid = 'sweep-test'")[0][0],
+            "0");
+}
+
+}  // namespace
+}  // namespace sluice::testing

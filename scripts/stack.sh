@@ -12,7 +12,8 @@
 # Environment: SLUICE_VAR (default ./var), SLUICE_BUILD (default ./build),
 # SLUICE_ADMIN_KEY (else a generated one in $SLUICE_VAR/admin-key),
 # SLUICE_PORT_BASE (tests: every port derived from it), SLUICE_TLS_CERT and
-# SLUICE_TLS_KEY (a CA-issued chain and key; else a self-signed pair).
+# SLUICE_TLS_KEY (a CA-issued chain and key; else a self-signed pair),
+# SLUICE_TRUSTED_PROXIES (CIDRs of proxies whose X-Forwarded-For is believed).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -144,8 +145,12 @@ start_nginx() {
     user_line="user nobody nogroup;"
     chown nobody:nogroup "$VAR/nginx"
   fi
+  # Proxies in front whose X-Forwarded-For names the real client (a cloud
+  # load balancer, an ingress controller): SLUICE_TRUSTED_PROXIES="10.0.0.0/8 …".
+  local real_ip="" cidr
+  for cidr in ${SLUICE_TRUSTED_PROXIES:-}; do real_ip="$real_ip set_real_ip_from $cidr;"; done
   sed -e "s|@VAR@|$VAR|g" -e "s|@TLS_CERT@|$TLS_CERT|g" -e "s|@TLS_KEY@|$TLS_KEY|g" \
-    -e "s|@USER@|$user_line|g" -e "s|@INGEST_HTTP_PORT@|$INGEST_HTTP_PORT|g" \
+    -e "s|@REAL_IP_FROM@|$real_ip|g" -e "s|@USER@|$user_line|g" -e "s|@INGEST_HTTP_PORT@|$INGEST_HTTP_PORT|g" \
     -e "s|@ADMIN_HTTP_PORT@|$ADMIN_HTTP_PORT|g" -e "s|@INGEST_TLS_PORT@|$INGEST_TLS_PORT|g" \
     -e "s|@ADMIN_TLS_PORT@|$ADMIN_TLS_PORT|g" "$root/services/edge/nginx.conf.in" > "$VAR/nginx.conf"
   nohup nginx -p "$VAR/nginx" -c "$VAR/nginx.conf" -g 'daemon off;' >>"$VAR/log/nginx.log" 2>&1 &

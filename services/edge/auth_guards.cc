@@ -17,13 +17,43 @@ FailureLimiter::FailureLimiter(int max_failures, std::chrono::seconds window,
   if (!clock_) clock_ = [] { return std::chrono::steady_clock::now(); };
 }
 
+FailureLimiter::Entry* FailureLimiter::Touch(const std::string& key,
+                                             bool create) {
+  auto it = index_.find(key);
+  if (it != index_.end()) {
+    entries_.splice(entries_.begin(), entries_, it->second);
+    return &entries_.front();
+  }
+  if (!create) return nullptr;
+  if (entries_.size() >= max_entries_) {
+    index_.erase(entries_.back().key);
+    entries_.pop_back();
+  }
+  entries_.push_front(Entry{key, {}, {}});
+  index_[key] = entries_.begin();
+  return &entries_.front();
+}
+
+void FailureLimiter::Forget(Entry* entry, TimePoint now) {
+  while (!entry->failures.empty() && entry->failures.front() + window_ <= now) {
+    entry->failures.pop_front();
+  }
+}
+
 int FailureLimiter::BlockedFor(const std::string& listener,
                                const std::string& client) {
   absl::MutexLock lock(&mu_);
-  auto it = windows_.find(listener + "|" + client);
-  if (it == windows_.end() || it->second.failures <= max_failures_) return 0;
-  auto left = it->second.start + window_ - clock_();
-  if (left <= std::chrono::seconds(0)) return 0;
+  Entry* entry = Touch(listener + "|" + client, /*create=*/false);
+  if (entry == nullptr) return 0;
+  auto now = clock_();
+  Forget(entry, now);
+  size_t counted = entry->failures.size() + entry->pending.size();
+  if (counted <= static_cast<size_t>(max_failures_)) return 0;
+  // Free again when enough failures have aged out: the one that brings the
+  // count back to the limit.
+  size_t excess = counted - max_failures_;
+  if (excess > entry->failures.size()) return 1;  // pending checks decide
+  auto left = entry->failures[excess - 1] + window_ - now;
   return static_cast<int>(
              std::chrono::duration_cast<std::chrono::seconds>(left).count()) +
          1;
@@ -32,21 +62,36 @@ int FailureLimiter::BlockedFor(const std::string& listener,
 void FailureLimiter::RecordFailure(const std::string& listener,
                                    const std::string& client) {
   absl::MutexLock lock(&mu_);
+  Entry* entry = Touch(listener + "|" + client, /*create=*/true);
   auto now = clock_();
-  if (windows_.size() >= max_entries_) {
-    for (auto it = windows_.begin(); it != windows_.end();) {
-      it = it->second.start + window_ <= now ? windows_.erase(it)
-                                             : std::next(it);
+  Forget(entry, now);
+  entry->failures.push_back(now);
+  while (entry->failures.size() > static_cast<size_t>(max_failures_) + 1) {
+    entry->failures.pop_front();
+  }
+}
+
+void FailureLimiter::BeginPending(const std::string& listener,
+                                  const std::string& client,
+                                  const std::string& attempt) {
+  absl::MutexLock lock(&mu_);
+  ++Touch(listener + "|" + client, /*create=*/true)->pending[attempt];
+}
+
+void FailureLimiter::Resolve(const std::string& listener,
+                             const std::string& client,
+                             const std::string& attempt, bool failed) {
+  {
+    absl::MutexLock lock(&mu_);
+    Entry* entry = Touch(listener + "|" + client, /*create=*/false);
+    if (entry != nullptr) {
+      auto it = entry->pending.find(attempt);
+      if (it != entry->pending.end() && --it->second == 0) {
+        entry->pending.erase(it);
+      }
     }
-    // Still full: forget the oldest half rather than grow.
-    if (windows_.size() >= max_entries_) windows_.clear();
   }
-  Window& w = windows_[listener + "|" + client];
-  if (w.failures == 0 || w.start + window_ <= now) {
-    w.start = now;
-    w.failures = 0;
-  }
-  ++w.failures;
+  if (failed) RecordFailure(listener, client);
 }
 
 PasswordChecker::PasswordChecker(int threads, size_t max_queue,

@@ -2,7 +2,9 @@
 #define SLUICE_SERVICES_EDGE_AUTH_GUARDS_H_
 
 #include <chrono>
+#include <deque>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <string>
@@ -19,9 +21,13 @@ class BlockingExecutor;
 
 namespace sluice::edge {
 
-// Counts failed authentications per (listener, client address) in fixed
-// one-minute windows; more than `max_failures` in a window blocks that pair
-// until the window ends. Memory is bounded by `max_entries`. Thread-safe.
+// Counts failed authentications per (listener, client address) over a
+// sliding window: a pair with more than `max_failures` failures in the last
+// `window` is refused until enough of them are older than that. Attempts
+// whose verdict is still being computed (a password in the KDF) count as
+// failures until they resolve, so a burst of guesses cannot queue up past
+// the limit. At most `max_entries` pairs are kept; past that the least
+// recently active pair is forgotten, never a whole table. Thread-safe.
 class FailureLimiter {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
@@ -32,17 +38,41 @@ class FailureLimiter {
   int BlockedFor(const std::string& listener, const std::string& client);
   void RecordFailure(const std::string& listener, const std::string& client);
 
+  // An attempt whose verdict comes later, named by `attempt` (a digest of
+  // what it presented; attempts with the same name count once), counted as
+  // a failure from now until Resolve().
+  void BeginPending(const std::string& listener, const std::string& client,
+                    const std::string& attempt);
+  void Resolve(const std::string& listener, const std::string& client,
+               const std::string& attempt, bool failed);
+
+  size_t size() {
+    absl::MutexLock lock(&mu_);
+    return entries_.size();
+  }
+
  private:
-  struct Window {
-    std::chrono::steady_clock::time_point start;
-    int failures = 0;
+  using TimePoint = std::chrono::steady_clock::time_point;
+  struct Entry {
+    std::string key;
+    std::deque<TimePoint> failures;  // newest last, at most max_failures + 1
+    std::map<std::string, int> pending;
   };
+  using Entries = std::list<Entry>;  // most recently active first
+
+  // The pair's entry, made most recent; created when `create`.
+  Entry* Touch(const std::string& key, bool create)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Forget(Entry* entry, TimePoint now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   const int max_failures_;
   const std::chrono::seconds window_;
   const size_t max_entries_;
   Clock clock_;
   absl::Mutex mu_;
-  std::unordered_map<std::string, Window> windows_ ABSL_GUARDED_BY(mu_);
+  Entries entries_ ABSL_GUARDED_BY(mu_);
+  std::unordered_map<std::string, Entries::iterator> index_
+      ABSL_GUARDED_BY(mu_);
 };
 
 // Verifies user-chosen basic passwords against their scrypt hash. The KDF

@@ -9,7 +9,7 @@
 namespace sluice::edge {
 namespace {
 
-TEST(FailureLimiterTest, BlocksAfterTheLimitUntilTheWindowEnds) {
+TEST(FailureLimiterTest, BlocksAfterTheLimitUntilFailuresAgeOut) {
   auto now = std::chrono::steady_clock::time_point{};
   FailureLimiter limiter(20, std::chrono::seconds(60), 1000,
                          [&] { return now; });
@@ -25,11 +25,60 @@ TEST(FailureLimiterTest, BlocksAfterTheLimitUntilTheWindowEnds) {
   EXPECT_EQ(limiter.BlockedFor("l", "1.2.3.4"), 0);
 }
 
-TEST(FailureLimiterTest, MemoryIsBounded) {
+TEST(FailureLimiterTest, TheWindowSlidesSoNoBoundaryDoublesTheLimit) {
+  auto now = std::chrono::steady_clock::time_point{};
+  FailureLimiter limiter(20, std::chrono::seconds(60), 1000,
+                         [&] { return now; });
+  // 20 failures late in one minute, then more just after it: a fixed window
+  // would allow 40 within a few seconds.
+  now += std::chrono::seconds(55);
+  for (int i = 0; i < 20; ++i) limiter.RecordFailure("l", "a");
+  now += std::chrono::seconds(10);
+  EXPECT_EQ(limiter.BlockedFor("l", "a"), 0);
+  limiter.RecordFailure("l", "a");
+  EXPECT_GT(limiter.BlockedFor("l", "a"), 0);
+  // Free again once the first 20 are a minute old.
+  now += std::chrono::seconds(51);
+  EXPECT_EQ(limiter.BlockedFor("l", "a"), 0);
+}
+
+TEST(FailureLimiterTest, PendingChecksCountUntilTheyResolve) {
+  auto now = std::chrono::steady_clock::time_point{};
+  FailureLimiter limiter(20, std::chrono::seconds(60), 1000,
+                         [&] { return now; });
+  // A burst of distinct guesses waiting for the KDF is refused past 21.
+  for (int i = 0; i < 21; ++i) {
+    ASSERT_EQ(limiter.BlockedFor("l", "a"), 0) << i;
+    limiter.BeginPending("l", "a", "guess" + std::to_string(i));
+  }
+  EXPECT_GT(limiter.BlockedFor("l", "a"), 0);
+  // The same password sent many times at once counts once.
+  for (int i = 0; i < 100; ++i) limiter.BeginPending("l", "b", "same");
+  EXPECT_EQ(limiter.BlockedFor("l", "b"), 0);
+  // Resolved: right ones stop counting, wrong ones become failures.
+  for (int i = 0; i < 21; ++i) {
+    limiter.Resolve("l", "a", "guess" + std::to_string(i), /*failed=*/i >= 11);
+  }
+  EXPECT_EQ(limiter.BlockedFor("l", "a"), 0);
+  for (int i = 0; i < 11; ++i) limiter.RecordFailure("l", "a");
+  EXPECT_GT(limiter.BlockedFor("l", "a"), 0);
+}
+
+TEST(FailureLimiterTest, MemoryIsBoundedAndABlockedPairIsNotReset) {
   auto now = std::chrono::steady_clock::time_point{};
   FailureLimiter limiter(1, std::chrono::seconds(60), 100, [&] { return now; });
-  for (int i = 0; i < 10000; ++i) limiter.RecordFailure("l", std::to_string(i));
-  // Nothing crashed or grew without bound; a fresh pair starts clean.
+  limiter.RecordFailure("l", "attacker");
+  limiter.RecordFailure("l", "attacker");
+  ASSERT_GT(limiter.BlockedFor("l", "attacker"), 0);
+  // Fewer new pairs than the table holds evict only older ones.
+  for (int i = 0; i < 98; ++i) limiter.RecordFailure("l", std::to_string(i));
+  EXPECT_GT(limiter.BlockedFor("l", "attacker"), 0);
+  for (int i = 0; i < 10000; ++i) {
+    limiter.RecordFailure("l", std::to_string(i));
+    if (i % 50 == 0) (void)limiter.BlockedFor("l", "attacker");  // active
+  }
+  EXPECT_LE(limiter.size(), 100u);
+  EXPECT_GT(limiter.BlockedFor("l", "attacker"), 0);
   EXPECT_EQ(limiter.BlockedFor("l", "new"), 0);
 }
 

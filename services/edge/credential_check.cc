@@ -82,12 +82,13 @@ Verdict CheckCredentials(const v1::Verifier& verifier,
       if (!header) return Verdict::kMissing;
       auto basic = ParseBasic(header);
       if (!basic) return Verdict::kInvalid;
+      // A user-chosen password is decided after the KDF, together with the
+      // user name (the caller compares it), so that a wrong name answers no
+      // sooner than a wrong password.
+      if (!verifier.password_kdf().empty()) return Verdict::kNeedsPassword;
       // Evaluate both parts so timing does not reveal which one was wrong.
       bool user_ok =
           crypto::ConstantTimeEquals(basic->first, config.username());
-      if (!verifier.password_kdf().empty()) {
-        return user_ok ? Verdict::kNeedsPassword : Verdict::kInvalid;
-      }
       Verdict password = CompareDigest(basic->second, verifier.secret_sha256());
       return user_ok && password == Verdict::kOk ? Verdict::kOk
                                                  : Verdict::kInvalid;

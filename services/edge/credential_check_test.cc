@@ -234,9 +234,12 @@ TEST(CredentialCheckTest, UserChosenPasswordNeedsTheKdf) {
   FakeRequest ok{
       {{"authorization", "Basic " + crypto::Base64Encode("uxi:whatever")}}, {}};
   EXPECT_EQ(CheckCredentials(v, ok.Presented()), Verdict::kNeedsPassword);
+  // A wrong user name goes through the KDF too (the caller rejects it after
+  // it), so it answers no sooner than a wrong password.
   FakeRequest wrong_user{
       {{"authorization", "Basic " + crypto::Base64Encode("bob:whatever")}}, {}};
-  EXPECT_EQ(CheckCredentials(v, wrong_user.Presented()), Verdict::kInvalid);
+  EXPECT_EQ(CheckCredentials(v, wrong_user.Presented()),
+            Verdict::kNeedsPassword);
 }
 
 }  // namespace

@@ -135,10 +135,9 @@ void IngestHandler::Handle(const IngestContext& context,
               "too many failed authentication attempts; retry later", wait});
           return;
         }
-        auto reject = [context, request, respond, uuid,
-                       basic = verifier.config().method() ==
-                               v1::AUTH_METHOD_BASIC](Verdict verdict) {
-          context.limiter->RecordFailure(uuid, request->client);
+        auto unauthorized = [respond,
+                             basic = verifier.config().method() ==
+                                     v1::AUTH_METHOD_BASIC](Verdict verdict) {
           Responder::Headers headers;
           if (basic)
             headers.emplace_back("WWW-Authenticate",
@@ -148,6 +147,10 @@ void IngestHandler::Handle(const IngestContext& context,
                    verdict == Verdict::kMissing ? "missing credentials"
                                                 : "invalid credentials"),
               headers);
+        };
+        auto reject = [context, request, uuid, unauthorized](Verdict verdict) {
+          context.limiter->RecordFailure(uuid, request->client);
+          unauthorized(verdict);
         };
         PresentedCredentials presented{
             [request](const std::string& name) {
@@ -160,17 +163,29 @@ void IngestHandler::Handle(const IngestContext& context,
                 .count()};
         Verdict verdict = CheckCredentials(verifier, presented);
         if (verdict == Verdict::kNeedsPassword) {
+          // A user-chosen password goes through the KDF, whatever the user
+          // name: both decide together, so a wrong name takes as long as a
+          // wrong password. Until its verdict the attempt counts against
+          // the failure limit.
           auto basic = ParseBasic(request->Header("Authorization"));
+          std::string password = basic ? basic->second : "";
+          bool user_ok =
+              basic && crypto::ConstantTimeEquals(basic->first,
+                                                  verifier.config().username());
+          std::string attempt = crypto::Sha256(password);
+          context.limiter->BeginPending(uuid, request->client, attempt);
           auto listener_entry = *entry;
           context.passwords->Check(
-              uuid, verifier.version(), verifier.password_kdf(),
-              basic ? basic->second : "",
-              [context, request, respond, reject, listener_entry,
-               path](absl::StatusOr<bool> ok) {
+              uuid, verifier.version(), verifier.password_kdf(), password,
+              [context, request, respond, unauthorized, listener_entry, path,
+               uuid, attempt, user_ok](absl::StatusOr<bool> ok) {
+                bool valid = ok.ok() && *ok && user_ok;
+                context.limiter->Resolve(uuid, request->client, attempt,
+                                         /*failed=*/ok.ok() && !valid);
                 if (!ok.ok()) {
                   respond->Error(ToHttpError(ok.status()));
-                } else if (!*ok) {
-                  reject(Verdict::kInvalid);
+                } else if (!valid) {
+                  unauthorized(Verdict::kInvalid);
                 } else {
                   Write(context, request, respond, listener_entry, path);
                 }

@@ -87,6 +87,17 @@ TEST_F(FrontTest, AKilledPartIsStartedAgainWhileItsPidIsAZombie) {
   EXPECT_EQ(r.status, 200) << r.error;
 }
 
+TEST_F(FrontTest, ASenderCannotLeaveTheFailureLimitByNamingOtherAddresses) {
+  TestListener l = TokenListener();
+  HttpResponse last;
+  for (int i = 0; i < 25; ++i) {
+    last = client_.Send("POST", l.url, R"({"id":1})",
+                        {"Content-Type: application/json", "X-Api-Token: wrong",
+                         "X-Forwarded-For: 10.9.8." + std::to_string(i)});
+  }
+  EXPECT_EQ(last.status, 429) << last.body;
+}
+
 TEST_F(FrontTest, TokenHeadersMayHaveUnderscores) {
   TestListener l = CreateListener(
       {{"method", "token"}, {"readFrom", "header"}, {"name", "X_Api_Token"}},

@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: all deps build run up down test fuzz clean
+.PHONY: all deps build run up down test test-asan test-tsan fuzz clean
 
 all: build
 
@@ -27,6 +27,21 @@ down:
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 600 -j 1
+
+# The unit and end-to-end tests with every service built under sanitizers:
+# ASan + UBSan (any report fails the run) or TSan.
+test-asan: deps
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_SANITIZE=address
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure --timeout 600 -j 1
+
+test-tsan: deps
+	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_SANITIZE=thread
+	cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+	  ctest --output-on-failure --timeout 600 -j 1 -LE e2e
 
 # Runs each fuzz target under libFuzzer (clang, ASan + UBSan) for
 # FUZZ_SECONDS; new inputs go to build-fuzz/corpus/<target>, crashes to

@@ -47,7 +47,7 @@ test-tsan: deps
 # FUZZ_SECONDS; new inputs go to build-fuzz/corpus/<target>, crashes to
 # build-fuzz/. Copy inputs worth keeping into tests/fuzz/corpus/<name>.
 FUZZ_SECONDS ?= 120
-FUZZ_TARGETS ?= mapping admin_json
+FUZZ_TARGETS ?= mapping admin_json parsers
 fuzz:
 	@scripts/install-deps.sh clang libclang-rt-14-dev
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DSLUICE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo

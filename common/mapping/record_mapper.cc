@@ -41,7 +41,10 @@ struct ShrinkParserAfterUse {
   simdjson::dom::parser& parser;
   ~ShrinkParserAfterUse() {
     if (parser.capacity() > kKeptParserCapacity) {
-      (void)parser.allocate(kParserCapacity, kMaxJsonDepth);
+      // On failure the parser keeps its larger buffers: still correct.
+      simdjson::error_code ignored =
+          parser.allocate(kParserCapacity, kMaxJsonDepth);
+      (void)ignored;
     }
   }
 };

@@ -256,12 +256,16 @@ class Router {
     request.set_secret(secret);
     auto respond = respond_;
     auto base = c_->ingest_base_url;
+    auto* index = c_->index;
     Call<v1::CreateListenerRequest, v1::CreateListenerResponse>(
         [s = schema_](auto* c, auto* q, auto* r, auto cb) {
           s->async()->CreateListener(c, q, r, cb);
         },
         std::move(request), respond,
-        [respond, base](v1::CreateListenerResponse& r) {
+        [respond, base, index](v1::CreateListenerResponse& r) {
+          if (index != nullptr) {
+            index->Add(r.listener().integration_uuid(), r.listener().uuid());
+          }
           json out = ListenerToJson(r.listener(), base);
           AddSecrets(&out, r.token(), r.password(), r.secret());
           respond->Json(201, Dump(out));
@@ -326,8 +330,9 @@ class Router {
           s->async()->DeleteListener(c, q, r, cb);
         },
         std::move(request), respond,
-        [respond, cache, id](v1::DeleteListenerResponse&) {
+        [respond, cache, id, index = c_->index](v1::DeleteListenerResponse&) {
           cache->Invalidate(id);
+          if (index != nullptr) index->Remove(id);
           respond->Empty(204);
         });
   }

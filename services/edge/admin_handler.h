@@ -10,6 +10,7 @@
 #include "services/edge/backends.h"
 #include "services/edge/http_util.h"
 #include "services/edge/listener_cache.h"
+#include "services/edge/listener_index.h"
 
 namespace sluice {
 class RequestMetrics;
@@ -36,6 +37,8 @@ class AdminKey {
 struct AdminContext {
   Backends* backends = nullptr;
   ListenerCache* listeners = nullptr;
+  // Told of listeners created and deleted here; may be null.
+  ListenerIndex* index = nullptr;
   RequestMetrics* metrics = nullptr;
   // Compared in constant time with the Bearer token of every request.
   AdminKey* admin_key = nullptr;

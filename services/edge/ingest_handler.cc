@@ -113,6 +113,12 @@ void IngestHandler::Handle(const IngestContext& context,
     respond->Error(ToHttpError(s), {{"Allow", AllowedMethods(*path)}});
     return;
   }
+  if (context.index != nullptr &&
+      context.index->Find(path->integration, path->listener) ==
+          ListenerIndex::Lookup::kUnknown) {
+    respond->Error(Make(404, "not_found", "unknown integration or listener"));
+    return;
+  }
   context.listeners->Get(
       path->integration, path->listener,
       [context, request, respond, path = *path](

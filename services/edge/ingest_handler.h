@@ -9,6 +9,7 @@
 #include "services/edge/backends.h"
 #include "services/edge/http_util.h"
 #include "services/edge/listener_cache.h"
+#include "services/edge/listener_index.h"
 
 namespace sluice {
 class RequestMetrics;
@@ -23,6 +24,8 @@ struct IngestContext {
   RequestMetrics* metrics = nullptr;
   FailureLimiter* limiter = nullptr;
   PasswordChecker* passwords = nullptr;
+  // May be null (then every listener is looked up).
+  ListenerIndex* index = nullptr;
 };
 
 // The ingest API (DESIGN §3): /{serviceUuid}/{listenerUuid}[/{recordId}].

@@ -16,47 +16,75 @@ ListenerCache::ListenerCache(Backends* backends, std::chrono::milliseconds ttl,
   if (!clock_) clock_ = [] { return std::chrono::steady_clock::now(); };
 }
 
-void ListenerCache::Store(
-    const std::string& key,
-    absl::StatusOr<std::shared_ptr<const ListenerEntry>> value,
-    std::chrono::milliseconds ttl) {
-  absl::MutexLock lock(&mu_);
-  if (slots_.size() >= kMaxSlots) {
-    // Bounded memory: drop expired slots, and everything if that is not enough.
-    auto now = clock_();
-    for (auto it = slots_.begin(); it != slots_.end();) {
-      it = it->second.expires <= now ? slots_.erase(it) : std::next(it);
+void ListenerCache::Finish(const std::string& key, Value value,
+                           std::chrono::milliseconds ttl) {
+  std::vector<Callback> callers;
+  {
+    absl::MutexLock lock(&mu_);
+    if (ttl.count() > 0) {
+      if (auto it = index_.find(key); it != index_.end()) {
+        slots_.erase(it->second);
+        index_.erase(it);
+      }
+      if (slots_.size() >= kMaxSlots) {
+        index_.erase(slots_.back().key);
+        slots_.pop_back();
+      }
+      slots_.push_front(Slot{key, value, clock_() + ttl});
+      index_[key] = slots_.begin();
     }
-    if (slots_.size() >= kMaxSlots) slots_.clear();
+    callers.swap(waiting_[key]);
+    waiting_.erase(key);
   }
-  slots_[key] = Slot{std::move(value), clock_() + ttl};
+  for (Callback& done : callers) done(value);
 }
 
 void ListenerCache::Invalidate(const std::string& listener_uuid) {
   absl::MutexLock lock(&mu_);
   for (auto it = slots_.begin(); it != slots_.end();) {
-    it = it->first.size() > listener_uuid.size() &&
-                 it->first.compare(it->first.size() - listener_uuid.size(),
-                                   listener_uuid.size(), listener_uuid) == 0
-             ? slots_.erase(it)
-             : std::next(it);
+    const std::string& key = it->key;
+    bool match = key.size() > listener_uuid.size() &&
+                 key.compare(key.size() - listener_uuid.size(),
+                             listener_uuid.size(), listener_uuid) == 0;
+    if (match) {
+      index_.erase(key);
+      it = slots_.erase(it);
+    } else {
+      ++it;
+    }
   }
 }
 
 void ListenerCache::Get(const std::string& integration_uuid,
                         const std::string& listener_uuid, Callback done) {
   const std::string key = integration_uuid + "/" + listener_uuid;
-  std::optional<absl::StatusOr<std::shared_ptr<const ListenerEntry>>> cached;
+  std::optional<Value> cached;
   {
     absl::MutexLock lock(&mu_);
-    auto it = slots_.find(key);
-    if (it != slots_.end() && it->second.expires > clock_())
-      cached = it->second.value;
+    auto it = index_.find(key);
+    if (it != index_.end() && it->second->expires > clock_()) {
+      slots_.splice(slots_.begin(), slots_, it->second);
+      cached = it->second->value;
+    } else if (auto w = waiting_.find(key); w != waiting_.end()) {
+      w->second.push_back(std::move(done));  // a fetch is under way
+      return;
+    } else {
+      waiting_[key].push_back(std::move(done));
+    }
   }
   if (cached) {
     done(std::move(*cached));
     return;
   }
+  Fetch(integration_uuid, listener_uuid,
+        [this, key](Value value, std::chrono::milliseconds ttl) {
+          Finish(key, std::move(value), ttl);
+        });
+}
+
+void ListenerCache::Fetch(
+    const std::string& integration_uuid, const std::string& listener_uuid,
+    std::function<void(Value, std::chrono::milliseconds)> done) {
   v1::GetListenerRequest request;
   request.set_integration_uuid(integration_uuid);
   request.set_listener_uuid(listener_uuid);
@@ -66,20 +94,18 @@ void ListenerCache::Get(const std::string& integration_uuid,
         schema->async()->GetListener(c, q, r, cb);
       },
       std::move(request), kCallTimeout,
-      [this, key, listener_uuid, done](absl::Status status,
-                                       v1::Listener& listener) {
+      [this, listener_uuid, done](absl::Status status, v1::Listener& listener) {
         if (status.code() == absl::StatusCode::kNotFound) {
-          Store(key, status, std::chrono::milliseconds(1000));
-          done(status);
+          done(status, std::chrono::milliseconds(1000));
           return;
         }
         if (!status.ok()) {
-          done(status);
+          done(status, std::chrono::milliseconds(0));
           return;
         }
         auto mapper = mapping::RecordMapper::Create(listener.structure());
         if (!mapper.ok()) {
-          done(mapper.status());
+          done(mapper.status(), std::chrono::milliseconds(0));
           return;
         }
         auto entry = std::make_shared<ListenerEntry>();
@@ -93,8 +119,7 @@ void ListenerCache::Get(const std::string& integration_uuid,
               auth->async()->GetVerifier(c, q, r, cb);
             },
             std::move(verifier_request), kCallTimeout,
-            [this, key, entry, done](absl::Status status,
-                                     v1::Verifier& verifier) {
+            [this, entry, done](absl::Status status, v1::Verifier& verifier) {
               if (!status.ok()) {
                 // A listener without a credential cannot be verified: treat
                 // the backend as unavailable rather than letting requests in.
@@ -102,13 +127,11 @@ void ListenerCache::Get(const std::string& integration_uuid,
                   status = absl::UnavailableError(
                       "listener credential not available");
                 }
-                done(status);
+                done(status, std::chrono::milliseconds(0));
                 return;
               }
               entry->verifier = std::move(verifier);
-              std::shared_ptr<const ListenerEntry> value = entry;
-              Store(key, value, ttl_);
-              done(value);
+              done(std::shared_ptr<const ListenerEntry>(entry), ttl_);
             });
       });
 }

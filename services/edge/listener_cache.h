@@ -3,9 +3,11 @@
 
 #include <chrono>
 #include <functional>
-#include <map>
+#include <list>
 #include <memory>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -26,8 +28,10 @@ struct ListenerEntry {
 // Listener config, compiled mapper and verification material, cached per
 // (integration, listener) for `ttl` so the hot path makes no call but the
 // storage write. Changes made through this edge invalidate at once; changes
-// elsewhere are seen within `ttl`. Unknown listeners are cached briefly too
-// so scans of random URLs cost no backend calls. Thread-safe.
+// elsewhere are seen within `ttl`. Concurrent misses of one listener share
+// one fetch; when full, the least recently used entry makes room. Unknown
+// listeners never get here when the ListenerIndex knows them to be unknown.
+// Thread-safe.
 class ListenerCache {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
@@ -44,19 +48,30 @@ class ListenerCache {
   void Invalidate(const std::string& listener_uuid);
 
  private:
+  using Value = absl::StatusOr<std::shared_ptr<const ListenerEntry>>;
   struct Slot {
-    absl::StatusOr<std::shared_ptr<const ListenerEntry>> value;
+    std::string key;
+    Value value;
     std::chrono::steady_clock::time_point expires;
   };
-  void Store(const std::string& key,
-             absl::StatusOr<std::shared_ptr<const ListenerEntry>> value,
-             std::chrono::milliseconds ttl);
+  using Slots = std::list<Slot>;  // most recently used first
+
+  // Fetches the listener and its verifier; `done` gets the result.
+  void Fetch(const std::string& integration_uuid,
+             const std::string& listener_uuid,
+             std::function<void(Value, std::chrono::milliseconds ttl)> done);
+  // Caches `value` and answers every caller waiting for `key`.
+  void Finish(const std::string& key, Value value,
+              std::chrono::milliseconds ttl);
 
   Backends* backends_;
   const std::chrono::milliseconds ttl_;
   Clock clock_;
   absl::Mutex mu_;
-  std::map<std::string, Slot> slots_ ABSL_GUARDED_BY(mu_);
+  Slots slots_ ABSL_GUARDED_BY(mu_);
+  std::unordered_map<std::string, Slots::iterator> index_ ABSL_GUARDED_BY(mu_);
+  std::unordered_map<std::string, std::vector<Callback>> waiting_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::edge

@@ -20,6 +20,7 @@
 #include "services/edge/admin_handler.h"
 #include "services/edge/ingest_handler.h"
 #include "services/edge/listener_cache.h"
+#include "services/edge/listener_index.h"
 
 ABSL_FLAG(std::string, listen_address,
           sluice::EnvOr("SLUICE_EDGE_ADDRESS", "127.0.0.1"),
@@ -110,10 +111,29 @@ int main(int argc, char** argv) {
   sluice::RequestMetrics metrics("edge");
   sluice::edge::ListenerCache listeners(
       &backends, std::chrono::milliseconds(absl::GetFlag(FLAGS_cache_ttl_ms)));
+  // Every listener's id, polled once a second: unknown listener URLs are
+  // answered here, at no cost to the backends.
+  sluice::edge::ListenerIndex index(
+      [&backends](const std::string& digest)
+          -> absl::StatusOr<sluice::v1::ListenerIndex> {
+        sluice::v1::GetListenerIndexRequest request;
+        request.set_known_digest(digest);
+        sluice::v1::ListenerIndex response;
+        auto context =
+            sluice::ContextWithDeadline(std::chrono::milliseconds(3000));
+        absl::Status status =
+            sluice::FromGrpcStatus(backends.schema->GetListenerIndex(
+                context.get(), request, &response));
+        if (!status.ok()) return status;
+        return response;
+      },
+      std::chrono::milliseconds(1000), std::chrono::seconds(10));
+  index.Start();
 
   auto admin = std::make_shared<sluice::edge::AdminContext>();
   admin->backends = &backends;
   admin->listeners = &listeners;
+  admin->index = &index;
   admin->metrics = &metrics;
   admin->ingest_base_url = absl::GetFlag(FLAGS_public_url);
   std::string key_file = absl::GetFlag(FLAGS_admin_key_file);
@@ -135,8 +155,8 @@ int main(int argc, char** argv) {
   // one listener answer 429 until the minute is over.
   sluice::edge::FailureLimiter limiter(20, std::chrono::seconds(60), 100000);
   sluice::edge::PasswordChecker passwords(2, 256, 10000);
-  sluice::edge::IngestContext ingest{&backends, &listeners, &metrics, &limiter,
-                                     &passwords};
+  sluice::edge::IngestContext ingest{&backends, &listeners, &metrics,
+                                     &limiter,  &passwords, &index};
   std::unique_ptr<Pistache::Http::Endpoint> ingest_endpoint, admin_endpoint;
   const std::string address = absl::GetFlag(FLAGS_listen_address);
   const int threads = absl::GetFlag(FLAGS_threads);

@@ -145,6 +145,22 @@ absl::Status MySqlListenerStore::UpdateListener(const v1::Listener& listener,
   });
 }
 
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
+MySqlListenerStore::ListListenerRefs() {
+  std::vector<std::pair<std::string, std::string>> refs;
+  SLUICE_RETURN_IF_ERROR(pool_->Run([&](sql::Connection& con) {
+    std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
+        "SELECT uuid, integration_uuid FROM listeners ORDER BY uuid"));
+    std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
+    while (rs->next()) {
+      refs.emplace_back(rs->getString(1).asStdString(),
+                        rs->getString(2).asStdString());
+    }
+    return absl::OkStatus();
+  }));
+  return refs;
+}
+
 absl::StatusOr<v1::Listener> MySqlListenerStore::GetListener(
     const std::string& uuid) {
   std::optional<v1::Listener> found;

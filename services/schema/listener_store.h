@@ -2,6 +2,7 @@
 #define SLUICE_SERVICES_SCHEMA_LISTENER_STORE_H_
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -33,6 +34,9 @@ class ListenerStore {
   virtual absl::StatusOr<std::vector<v1::Listener>> ListListeners(
       const std::string& integration_uuid) = 0;
   virtual absl::Status DeleteListener(const std::string& uuid) = 0;
+  // Every listener as (listener uuid, integration uuid), by listener uuid.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
+  ListListenerRefs() = 0;
 };
 
 class MySqlListenerStore final : public ListenerStore {
@@ -52,6 +56,8 @@ class MySqlListenerStore final : public ListenerStore {
   absl::StatusOr<std::vector<v1::Listener>> ListListeners(
       const std::string& integration_uuid) override;
   absl::Status DeleteListener(const std::string& uuid) override;
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
+  ListListenerRefs() override;
 
  private:
   MySqlPool* pool_;

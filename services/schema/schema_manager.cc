@@ -209,6 +209,7 @@ absl::StatusOr<v1::CreateListenerResponse> SchemaManager::CreateListener(
     drop_tables();
     return s;
   }
+  IndexChanged();
   v1::CreateListenerResponse response;
   *response.mutable_listener() = listener;
   response.set_token(secrets.token());
@@ -255,7 +256,9 @@ absl::Status SchemaManager::DeleteListener(const std::string& integration_uuid,
   context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
   SLUICE_RETURN_IF_ERROR(FromGrpcStatus(auth_->DeleteCredential(
       context.get(), credential, &credential_response)));
-  return store_->DeleteListener(listener.uuid());
+  SLUICE_RETURN_IF_ERROR(store_->DeleteListener(listener.uuid()));
+  IndexChanged();
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::CreateListenerResponse> SchemaManager::UpdateListener(
@@ -367,6 +370,41 @@ absl::StatusOr<v1::RotateSecretResponse> SchemaManager::RotateSecret(
   response.set_password(secrets.password());
   response.set_secret(secrets.secret());
   return response;
+}
+
+absl::StatusOr<v1::ListenerIndex> SchemaManager::ListenerIndex(
+    const std::string& known_digest) {
+  constexpr auto kFresh = std::chrono::milliseconds(500);
+  std::shared_ptr<const v1::ListenerIndex> index;
+  {
+    absl::MutexLock lock(&index_mu_);
+    if (index_ && std::chrono::steady_clock::now() - index_read_ < kFresh) {
+      index = index_;
+    }
+  }
+  if (!index) {
+    SLUICE_ASSIGN_OR_RETURN(auto refs, store_->ListListenerRefs());
+    auto fresh = std::make_shared<v1::ListenerIndex>();
+    std::string content;
+    for (auto& [listener, integration] : refs) {
+      absl::StrAppend(&content, listener, "/", integration, "\n");
+      v1::ListenerRef* ref = fresh->add_listeners();
+      ref->set_listener_uuid(std::move(listener));
+      ref->set_integration_uuid(std::move(integration));
+    }
+    fresh->set_digest(crypto::Sha256(content));
+    absl::MutexLock lock(&index_mu_);
+    index_ = fresh;
+    index_read_ = std::chrono::steady_clock::now();
+    index = fresh;
+  }
+  if (!known_digest.empty() && known_digest == index->digest()) {
+    v1::ListenerIndex unchanged;
+    unchanged.set_digest(index->digest());
+    unchanged.set_unchanged(true);
+    return unchanged;
+  }
+  return *index;
 }
 
 absl::StatusOr<v1::GenerateTablesResponse> SchemaManager::GenerateTables(

@@ -1,10 +1,13 @@
 #ifndef SLUICE_SERVICES_SCHEMA_SCHEMA_MANAGER_H_
 #define SLUICE_SERVICES_SCHEMA_SCHEMA_MANAGER_H_
 
+#include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "services/schema/listener_store.h"
 #include "sluice/v1/auth.grpc.pb.h"
 #include "sluice/v1/retention.grpc.pb.h"
@@ -52,11 +55,25 @@ class SchemaManager {
   absl::StatusOr<v1::GenerateTablesResponse> GenerateTables(
       const v1::DataStructure& structure);
 
+  // The listener index (uuids and integrations), read again from the store
+  // when older than half a second or changed here; `unchanged` when
+  // `known_digest` is current.
+  absl::StatusOr<v1::ListenerIndex> ListenerIndex(
+      const std::string& known_digest);
+
  private:
+  void IndexChanged() {
+    absl::MutexLock lock(&index_mu_);
+    index_read_ = {};
+  }
+
   ListenerStore* store_;
   v1::AuthService::StubInterface* auth_;
   v1::StorageService::StubInterface* storage_;
   v1::RetentionService::StubInterface* retention_;
+  absl::Mutex index_mu_;
+  std::shared_ptr<const v1::ListenerIndex> index_ ABSL_GUARDED_BY(index_mu_);
+  std::chrono::steady_clock::time_point index_read_ ABSL_GUARDED_BY(index_mu_);
 };
 
 }  // namespace sluice

@@ -99,6 +99,15 @@ grpc::ServerUnaryReactor* SchemaServiceImpl::RotateSecret(
   });
 }
 
+grpc::ServerUnaryReactor* SchemaServiceImpl::GetListenerIndex(
+    grpc::CallbackServerContext* context,
+    const v1::GetListenerIndexRequest* request, v1::ListenerIndex* response) {
+  return executor_->Offload(context, [=] {
+    return ReplyWith(manager_->ListenerIndex(request->known_digest()),
+                     response);
+  });
+}
+
 grpc::ServerUnaryReactor* SchemaServiceImpl::GenerateTables(
     grpc::CallbackServerContext* context,
     const v1::GenerateTablesRequest* request,

@@ -52,6 +52,10 @@ class SchemaServiceImpl final : public v1::SchemaService::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::RotateSecretRequest* request,
       v1::RotateSecretResponse* response) override;
+  grpc::ServerUnaryReactor* GetListenerIndex(
+      grpc::CallbackServerContext* context,
+      const v1::GetListenerIndexRequest* request,
+      v1::ListenerIndex* response) override;
   grpc::ServerUnaryReactor* GenerateTables(
       grpc::CallbackServerContext* context,
       const v1::GenerateTablesRequest* request,

@@ -98,6 +98,50 @@ TEST_F(FrontTest, ASenderCannotLeaveTheFailureLimitByNamingOtherAddresses) {
   EXPECT_EQ(last.status, 429) << last.body;
 }
 
+// Sum of sluice_requests_total for `method` on a service's /metrics.
+long long Calls(HttpsClient& client, int ops_port, const std::string& method) {
+  HttpResponse r = client.Send(
+      "GET", "http://127.0.0.1:" + std::to_string(ops_port) + "/metrics");
+  long long total = 0;
+  std::istringstream lines(r.body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("sluice_requests_total{", 0) == 0 &&
+        line.find("method=\"" + method + "\"") != std::string::npos) {
+      total += std::stoll(line.substr(line.rfind(' ') + 1));
+    }
+  }
+  return total;
+}
+
+TEST_F(FrontTest, RandomListenerUrlsCostTheBackendsNothing) {
+  TestListener l = TokenListener();
+  // The edge learns of the listener index within its poll interval.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const int schema_ops = stack_.port(8);
+  const int auth_ops = stack_.port(6);
+  long long schema_before = Calls(client_, schema_ops, "GetListener");
+  long long auth_before = Calls(client_, auth_ops, "GetVerifier");
+  for (int i = 0; i < 300; ++i) {
+    char random[40];
+    std::snprintf(random, sizeof(random), "%08x-1111-4222-8333-%012x", i, i);
+    // A random listener under a real integration, and a random integration.
+    std::string url =
+        i % 2 ? stack_.IngestUrl("/" + l.integration + "/" + random)
+              : stack_.IngestUrl(std::string("/") + random + "/" + l.uuid);
+    HttpResponse r = client_.Send("POST", url, R"({"id":1})",
+                                  {"Content-Type: application/json"});
+    ASSERT_EQ(r.status, 404) << r.body;
+  }
+  EXPECT_EQ(Calls(client_, schema_ops, "GetListener"), schema_before);
+  EXPECT_EQ(Calls(client_, auth_ops, "GetVerifier"), auth_before);
+  // The real listener still answers (and that does cost a lookup, so the
+  // counters above count).
+  EXPECT_EQ(Post(l, R"({"id":1})").status, 200);
+  EXPECT_GT(Calls(client_, schema_ops, "GetListener"), schema_before);
+  TestListener fresh = TokenListener();
+  EXPECT_EQ(Post(fresh, R"({"id":1})").status, 200);
+}
+
 TEST_F(FrontTest, TokenHeadersMayHaveUnderscores) {
   TestListener l = CreateListener(
       {{"method", "token"}, {"readFrom", "header"}, {"name", "X_Api_Token"}},

@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: all deps build run up down test test-asan test-tsan fuzz clean
+.PHONY: all deps build run up down test test-faults test-asan test-tsan fuzz clean
 
 all: build
 
@@ -26,7 +26,11 @@ down:
 	@scripts/stack.sh down
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure --timeout 600 -j 1
+	cd $(BUILD) && ctest --output-on-failure --timeout 600 -j 1 -LE faults
+
+# Every component killed and restarted under load (tests/faults).
+test-faults: build
+	cd $(BUILD) && ctest --output-on-failure --timeout 600 -j 1 -L faults
 
 # The unit and end-to-end tests with every service built under sanitizers:
 # ASan + UBSan (any report fails the run) or TSan.
@@ -35,7 +39,7 @@ test-asan: deps
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --output-on-failure --timeout 600 -j 1
+	  ctest --output-on-failure --timeout 600 -j 1 -LE faults
 
 test-tsan: deps
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_SANITIZE=thread

@@ -182,7 +182,15 @@ absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn,
     bool lost = false;
     try {
       if (!con) con = Connect(/*with_schema=*/true);
-      con->setAutoCommit(!transaction);
+      // Transactions are explicit statements: Connector/C++ 1.1's commit()
+      // can return as if it succeeded when the server dies under it
+      // (measured: acknowledged writes lost to a SIGKILL of MariaDB), while
+      // a failed COMMIT statement always throws.
+      std::unique_ptr<sql::Statement> control;
+      if (transaction) {
+        control.reset(con->createStatement());
+        control->execute("START TRANSACTION");
+      }
       status = fn(*con);
       if (transaction) {
         if (status.ok() && past_deadline()) {
@@ -192,11 +200,7 @@ absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn,
               "the request's deadline passed before commit; nothing was "
               "written");
         }
-        if (status.ok()) {
-          con->commit();
-        } else {
-          con->rollback();
-        }
+        control->execute(status.ok() ? "COMMIT" : "ROLLBACK");
       }
     } catch (const sql::SQLException& e) {
       status = StatusFromSqlException(e);
@@ -208,7 +212,8 @@ absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn,
         keep = false;
       } else if (transaction) {
         try {
-          con->rollback();
+          std::unique_ptr<sql::Statement> undo(con->createStatement());
+          undo->execute("ROLLBACK");
         } catch (const sql::SQLException&) {
           keep = false;
         }

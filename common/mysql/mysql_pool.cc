@@ -152,10 +152,13 @@ absl::Status MySqlPool::EnsureDatabase() {
 absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn,
                                        Deadline deadline) {
   EnsureThreadInit();
-  auto past_deadline = [deadline] {
+  auto past_deadline = [deadline](std::chrono::milliseconds margin) {
     return deadline != kNoDeadline &&
-           std::chrono::system_clock::now() >= deadline;
+           std::chrono::system_clock::now() + margin >= deadline;
   };
+  // A commit is only started with this much time left, so that it is done
+  // before the caller gives up and reports the request as not written.
+  constexpr std::chrono::milliseconds kCommitMargin(1000);
   absl::Status status;
   for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
     std::unique_ptr<sql::Connection> con;
@@ -180,6 +183,7 @@ absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn,
     const bool reused = con != nullptr;
     bool keep = true;
     bool lost = false;
+    bool commit_sent = false;
     try {
       if (!con) con = Connect(/*with_schema=*/true);
       // Transactions are explicit statements: Connector/C++ 1.1's commit()
@@ -193,13 +197,14 @@ absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn,
       }
       status = fn(*con);
       if (transaction) {
-        if (status.ok() && past_deadline()) {
+        if (status.ok() && past_deadline(kCommitMargin)) {
           // The caller has given up (and answered 503): nothing may be
           // committed now.
           status = absl::UnavailableError(
               "the request's deadline passed before commit; nothing was "
               "written");
         }
+        commit_sent = status.ok();
         control->execute(status.ok() ? "COMMIT" : "ROLLBACK");
       }
     } catch (const sql::SQLException& e) {
@@ -241,12 +246,24 @@ absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn,
     released_.notify_all();
     if (con && !keep) con.reset();
     stale.clear();
-    if (past_deadline() && !status.ok()) break;
+    if (commit_sent && !status.ok() &&
+        status.code() != absl::StatusCode::kAborted) {
+      // The COMMIT went out and its answer did not come back: it may have
+      // been applied. Running the work again could misreport it. (A
+      // conflict reported at commit, as Galera does, rolled back: retried.)
+      return absl::UnavailableError(
+          absl::StrCat("the database did not confirm the commit (",
+                       status.message(), "); its outcome is unknown"));
+    }
     // A pooled connection found dead is retried once on a fresh one: the
     // transaction did not commit, and the server may well be back.
-    if (lost && reused && attempt == 1) continue;
+    if (lost && reused && attempt == 1 &&
+        !past_deadline(std::chrono::milliseconds(0))) {
+      continue;
+    }
     if (status.code() != absl::StatusCode::kAborted) break;
-    if (attempt == kMaxAttempts) {
+    if (attempt == kMaxAttempts ||
+        past_deadline(std::chrono::milliseconds(0))) {
       // Still conflicting after every retry: busy, not the client's fault.
       return absl::UnavailableError(
           absl::StrCat("the database is busy with conflicting writes (",
@@ -266,11 +283,14 @@ absl::Status MySqlPool::Run(const Fn& fn, Deadline deadline) {
 }
 
 absl::Status MySqlPool::Ping() {
-  return Run([](sql::Connection& con) {
-    std::unique_ptr<sql::Statement> st(con.createStatement());
-    std::unique_ptr<sql::ResultSet> rs(st->executeQuery("SELECT 1"));
-    return absl::OkStatus();
-  });
+  // Bounded: a pool taken up by stuck work must not hang readiness.
+  return Run(
+      [](sql::Connection& con) {
+        std::unique_ptr<sql::Statement> st(con.createStatement());
+        std::unique_ptr<sql::ResultSet> rs(st->executeQuery("SELECT 1"));
+        return absl::OkStatus();
+      },
+      std::chrono::system_clock::now() + std::chrono::seconds(2));
 }
 
 absl::Status MySqlPool::Migrate(

@@ -22,9 +22,12 @@ class OpsServer::Impl {
       checker_ = std::thread([this] {
         absl::MutexLock lock(&mu_);
         while (!stopping_) {
+          checking_since_ = std::chrono::steady_clock::now();
+          checking_ = true;
           mu_.Unlock();
           absl::Status status = options_->ready();
           mu_.Lock();
+          checking_ = false;
           latest_ = std::move(status);
           mu_.AwaitWithTimeout(absl::Condition(&stopping_),
                                absl::FromChrono(options_->ready_interval));
@@ -41,6 +44,10 @@ class OpsServer::Impl {
     absl::Status Latest() {
       if (!options_->ready) return absl::OkStatus();
       absl::MutexLock lock(&mu_);
+      if (checking_ &&
+          std::chrono::steady_clock::now() - checking_since_ > kSlowCheck) {
+        return absl::UnavailableError("the readiness check is not answering");
+      }
       return latest_;
     }
 
@@ -50,6 +57,10 @@ class OpsServer::Impl {
     absl::Status latest_ ABSL_GUARDED_BY(mu_) =
         absl::UnavailableError("readiness not checked yet");
     bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+    // A check taking longer than this means the dependency is not answering.
+    static constexpr std::chrono::seconds kSlowCheck{3};
+    bool checking_ ABSL_GUARDED_BY(mu_) = false;
+    std::chrono::steady_clock::time_point checking_since_ ABSL_GUARDED_BY(mu_);
     std::thread checker_;
   };
 

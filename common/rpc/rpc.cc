@@ -161,10 +161,13 @@ bool BlockingExecutor::TrySubmit(std::function<void()> job) {
   return true;
 }
 
-grpc::ServerUnaryReactor* BlockingExecutor::Offload(
-    grpc::CallbackServerContext* context, std::function<grpc::Status()> fn) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  bool queued = TrySubmit([context, reactor, fn = std::move(fn)] {
+namespace {
+
+// The job Offload queues: skipped when the caller has gone.
+std::function<void()> OffloadJob(grpc::CallbackServerContext* context,
+                                 grpc::ServerUnaryReactor* reactor,
+                                 std::function<grpc::Status()> fn) {
+  return [context, reactor, fn = std::move(fn)] {
     if (context->IsCancelled() ||
         std::chrono::system_clock::now() >= context->deadline()) {
       // Whoever called has answered already; doing the work now could only
@@ -174,8 +177,22 @@ grpc::ServerUnaryReactor* BlockingExecutor::Offload(
       return;
     }
     reactor->Finish(fn());
-  });
-  if (!queued) {
+  };
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* BlockingExecutor::Offload(
+    grpc::CallbackServerContext* context, std::function<grpc::Status()> fn) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Submit(OffloadJob(context, reactor, std::move(fn)));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* BlockingExecutor::OffloadOrShed(
+    grpc::CallbackServerContext* context, std::function<grpc::Status()> fn) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!TrySubmit(OffloadJob(context, reactor, std::move(fn)))) {
     reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                  "overloaded: too many requests waiting"));
   }

@@ -69,11 +69,15 @@ class BlockingExecutor {
   bool TrySubmit(std::function<void()> job);
 
   // Runs `fn` on the executor and finishes the call's default reactor with
-  // its status: the usual body of a CallbackService method. A full queue is
-  // UNAVAILABLE at once; a call whose client gave up or whose deadline
-  // passed while it waited is finished without running `fn`.
+  // its status: the usual body of a CallbackService method. A call whose
+  // client gave up or whose deadline passed while it waited is finished
+  // without running `fn`.
   grpc::ServerUnaryReactor* Offload(grpc::CallbackServerContext* context,
                                     std::function<grpc::Status()> fn);
+  // The same for traffic that may be shed: a full queue is UNAVAILABLE at
+  // once (ingest writes; control-plane calls use Offload and always queue).
+  grpc::ServerUnaryReactor* OffloadOrShed(grpc::CallbackServerContext* context,
+                                          std::function<grpc::Status()> fn);
 
  private:
   std::mutex mu_;

@@ -16,12 +16,12 @@ ListenerCache::ListenerCache(Backends* backends, std::chrono::milliseconds ttl,
   if (!clock_) clock_ = [] { return std::chrono::steady_clock::now(); };
 }
 
-void ListenerCache::Finish(const std::string& key, Value value,
-                           std::chrono::milliseconds ttl) {
+void ListenerCache::Finish(const std::string& key, uint64_t generation,
+                           Value value, std::chrono::milliseconds ttl) {
   std::vector<Callback> callers;
   {
     absl::MutexLock lock(&mu_);
-    if (ttl.count() > 0) {
+    if (ttl.count() > 0 && generation == generation_) {
       if (auto it = index_.find(key); it != index_.end()) {
         slots_.erase(it->second);
         index_.erase(it);
@@ -33,14 +33,18 @@ void ListenerCache::Finish(const std::string& key, Value value,
       slots_.push_front(Slot{key, value, clock_() + ttl});
       index_[key] = slots_.begin();
     }
-    callers.swap(waiting_[key]);
-    waiting_.erase(key);
+    auto w = waiting_.find(key);
+    if (w != waiting_.end() && w->second.generation == generation) {
+      callers.swap(w->second.callers);
+      waiting_.erase(w);
+    }
   }
   for (Callback& done : callers) done(value);
 }
 
 void ListenerCache::Invalidate(const std::string& listener_uuid) {
   absl::MutexLock lock(&mu_);
+  ++generation_;
   for (auto it = slots_.begin(); it != slots_.end();) {
     const std::string& key = it->key;
     bool match = key.size() > listener_uuid.size() &&
@@ -59,17 +63,25 @@ void ListenerCache::Get(const std::string& integration_uuid,
                         const std::string& listener_uuid, Callback done) {
   const std::string key = integration_uuid + "/" + listener_uuid;
   std::optional<Value> cached;
+  uint64_t generation = 0;
+  std::vector<Callback> superseded;
   {
     absl::MutexLock lock(&mu_);
+    generation = generation_;
     auto it = index_.find(key);
+    auto w = waiting_.find(key);
     if (it != index_.end() && it->second->expires > clock_()) {
       slots_.splice(slots_.begin(), slots_, it->second);
       cached = it->second->value;
-    } else if (auto w = waiting_.find(key); w != waiting_.end()) {
-      w->second.push_back(std::move(done));  // a fetch is under way
+    } else if (w != waiting_.end() && w->second.generation == generation) {
+      w->second.callers.push_back(std::move(done));  // a fetch is under way
       return;
     } else {
-      waiting_[key].push_back(std::move(done));
+      // A fetch begun before an invalidation is not joined: its callers
+      // still get its answer (they asked before the change), new ones wait
+      // for a fresh fetch. Its entry is replaced, so they are answered here.
+      if (w != waiting_.end()) superseded.swap(w->second.callers);
+      waiting_[key] = Pending{generation, {std::move(done)}};
     }
   }
   if (cached) {
@@ -77,8 +89,10 @@ void ListenerCache::Get(const std::string& integration_uuid,
     return;
   }
   Fetch(integration_uuid, listener_uuid,
-        [this, key](Value value, std::chrono::milliseconds ttl) {
-          Finish(key, std::move(value), ttl);
+        [this, key, generation, superseded = std::move(superseded)](
+            Value value, std::chrono::milliseconds ttl) mutable {
+          for (Callback& early : superseded) early(value);
+          Finish(key, generation, std::move(value), ttl);
         });
 }
 

@@ -60,8 +60,9 @@ class ListenerCache {
   void Fetch(const std::string& integration_uuid,
              const std::string& listener_uuid,
              std::function<void(Value, std::chrono::milliseconds ttl)> done);
-  // Caches `value` and answers every caller waiting for `key`.
-  void Finish(const std::string& key, Value value,
+  // Answers the callers that joined the fetch of `generation` for `key`,
+  // and caches `value` unless the listener was invalidated since.
+  void Finish(const std::string& key, uint64_t generation, Value value,
               std::chrono::milliseconds ttl);
 
   Backends* backends_;
@@ -70,8 +71,15 @@ class ListenerCache {
   absl::Mutex mu_;
   Slots slots_ ABSL_GUARDED_BY(mu_);
   std::unordered_map<std::string, Slots::iterator> index_ ABSL_GUARDED_BY(mu_);
-  std::unordered_map<std::string, std::vector<Callback>> waiting_
-      ABSL_GUARDED_BY(mu_);
+  // A fetch in flight and the callers waiting for it.
+  struct Pending {
+    uint64_t generation = 0;
+    std::vector<Callback> callers;
+  };
+  std::unordered_map<std::string, Pending> waiting_ ABSL_GUARDED_BY(mu_);
+  // Bumped by Invalidate: fetches begun before it neither are joined nor
+  // cached, so a change made through this edge counts at once.
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace sluice::edge

@@ -53,14 +53,11 @@ absl::Status ListenerIndex::Refresh() {
     }
     digest_ = index->digest();
   }
-  // Local changes the index now shows, or old enough to have reached it.
+  // Local changes are kept for a while whatever a fetch shows: the next
+  // fetch may come from a schema replica that has not seen them yet.
   for (auto it = local_.begin(); it != local_.end();) {
-    auto found = listeners_.find(it->first);
-    bool shown = it->second.integration.empty() ? found == listeners_.end()
-                                                : found != listeners_.end();
-    it = shown || now - it->second.at > std::chrono::seconds(10)
-             ? local_.erase(it)
-             : std::next(it);
+    it = now - it->second.at > std::chrono::seconds(10) ? local_.erase(it)
+                                                        : std::next(it);
   }
   return absl::OkStatus();
 }

@@ -56,9 +56,9 @@ class ListenerIndex {
   absl::Mutex mu_;
   // listener uuid → integration uuid
   std::unordered_map<std::string, std::string> listeners_ ABSL_GUARDED_BY(mu_);
-  // Changes made through this edge that a fetched index may not hold yet
-  // (the fetch may have started before them), kept until one does or for
-  // a few seconds.
+  // Changes made through this edge, which a fetched index may not hold yet
+  // (the fetch may have started before them, or come from a schema replica
+  // that has not read them yet): they decide for 10 s.
   struct Local {
     std::string integration;  // empty: removed
     std::chrono::steady_clock::time_point at;

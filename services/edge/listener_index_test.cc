@@ -65,12 +65,16 @@ TEST_F(ListenerIndexTest, LocalChangesCountAtOnceEvenAgainstAnOlderFetch) {
   ASSERT_TRUE(index_.Refresh().ok());
   EXPECT_EQ(index_.Find("i1", "new"), Lookup::kKnown);
   EXPECT_EQ(index_.Find("i1", "l1"), Lookup::kUnknown);
-  // …and the schema's index takes over once it shows them.
+  // …nor does one from a replica that shows and then forgets them…
   listeners_ = {{"new", "i1"}};
   digest_ = "d3";
   ASSERT_TRUE(index_.Refresh().ok());
   listeners_ = {};
   digest_ = "d4";
+  ASSERT_TRUE(index_.Refresh().ok());
+  EXPECT_EQ(index_.Find("i1", "new"), Lookup::kKnown);
+  // …and after 10 s the schema's index decides alone.
+  now_ += std::chrono::seconds(11);
   ASSERT_TRUE(index_.Refresh().ok());
   EXPECT_EQ(index_.Find("i1", "new"), Lookup::kUnknown);
 }

@@ -376,11 +376,13 @@ absl::StatusOr<v1::ListenerIndex> SchemaManager::ListenerIndex(
     const std::string& known_digest) {
   constexpr auto kFresh = std::chrono::milliseconds(500);
   std::shared_ptr<const v1::ListenerIndex> index;
+  int64_t generation = 0;
   {
     absl::MutexLock lock(&index_mu_);
     if (index_ && std::chrono::steady_clock::now() - index_read_ < kFresh) {
       index = index_;
     }
+    generation = index_generation_;
   }
   if (!index) {
     SLUICE_ASSIGN_OR_RETURN(auto refs, store_->ListListenerRefs());
@@ -394,8 +396,10 @@ absl::StatusOr<v1::ListenerIndex> SchemaManager::ListenerIndex(
     }
     fresh->set_digest(crypto::Sha256(content));
     absl::MutexLock lock(&index_mu_);
-    index_ = fresh;
-    index_read_ = std::chrono::steady_clock::now();
+    if (generation == index_generation_) {
+      index_ = fresh;
+      index_read_ = std::chrono::steady_clock::now();
+    }
     index = fresh;
   }
   if (!known_digest.empty() && known_digest == index->digest()) {

@@ -65,6 +65,7 @@ class SchemaManager {
   void IndexChanged() {
     absl::MutexLock lock(&index_mu_);
     index_read_ = {};
+    ++index_generation_;
   }
 
   ListenerStore* store_;
@@ -74,6 +75,8 @@ class SchemaManager {
   absl::Mutex index_mu_;
   std::shared_ptr<const v1::ListenerIndex> index_ ABSL_GUARDED_BY(index_mu_);
   std::chrono::steady_clock::time_point index_read_ ABSL_GUARDED_BY(index_mu_);
+  // Bumped by every change here: a read begun before one is not kept.
+  int64_t index_generation_ ABSL_GUARDED_BY(index_mu_) = 0;
 };
 
 }  // namespace sluice

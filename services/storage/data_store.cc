@@ -748,8 +748,9 @@ absl::Status DataStore::WriteRecords(sql::Connection& con,
   }
 }
 
-absl::StatusOr<int64_t> DataStore::Delete(const std::string& listener_uuid,
-                                          const std::vector<v1::Value>& key) {
+absl::StatusOr<int64_t> DataStore::Delete(
+    const std::string& listener_uuid, const std::vector<v1::Value>& key,
+    std::chrono::system_clock::time_point deadline) {
   SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ListenerTables> lt,
                           Tables(listener_uuid));
   if (key.size() != lt->key_columns.size()) {
@@ -759,15 +760,19 @@ absl::StatusOr<int64_t> DataStore::Delete(const std::string& listener_uuid,
   google::protobuf::RepeatedPtrField<v1::Value> k(key.begin(), key.end());
   std::vector<const google::protobuf::RepeatedPtrField<v1::Value>*> keys = {&k};
   int64_t deleted = 0;
-  SLUICE_RETURN_IF_ERROR(pool_->Transaction([&](sql::Connection& con) {
-    // Root first, like writes: the root row's lock orders concurrent writers.
-    deleted =
-        DeleteByKeys(con, Qualified(lt->tables[0].name()), lt->tables[0], keys);
-    for (size_t t = lt->tables.size(); t-- > 1;) {
-      DeleteByKeys(con, Qualified(lt->tables[t].name()), lt->tables[t], keys);
-    }
-    return absl::OkStatus();
-  }));
+  SLUICE_RETURN_IF_ERROR(pool_->Transaction(
+      [&](sql::Connection& con) {
+        // Root first, like writes: the root row's lock orders concurrent
+        // writers.
+        deleted = DeleteByKeys(con, Qualified(lt->tables[0].name()),
+                               lt->tables[0], keys);
+        for (size_t t = lt->tables.size(); t-- > 1;) {
+          DeleteByKeys(con, Qualified(lt->tables[t].name()), lt->tables[t],
+                       keys);
+        }
+        return absl::OkStatus();
+      },
+      deadline));
   return deleted;
 }
 

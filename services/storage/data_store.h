@@ -62,8 +62,10 @@ class DataStore {
   // Forgets every idempotency key older than 24 h, in batches. Returns how
   // many.
   absl::StatusOr<int64_t> PurgeIdempotencyKeys();
-  absl::StatusOr<int64_t> Delete(const std::string& listener_uuid,
-                                 const std::vector<v1::Value>& key);
+  absl::StatusOr<int64_t> Delete(
+      const std::string& listener_uuid, const std::vector<v1::Value>& key,
+      std::chrono::system_clock::time_point deadline =
+          std::chrono::system_clock::time_point::max());
   absl::StatusOr<std::string> GetRecord(const std::string& listener_uuid,
                                         const std::vector<v1::Value>& key);
   absl::StatusOr<v1::ListRecordsResponse> ListRecords(

@@ -37,7 +37,7 @@ grpc::ServerUnaryReactor* StorageServiceImpl::DropTables(
 grpc::ServerUnaryReactor* StorageServiceImpl::Write(
     grpc::CallbackServerContext* context, const v1::WriteRequest* request,
     v1::WriteResponse* response) {
-  return executor_->Offload(context, [=] {
+  return executor_->OffloadOrShed(context, [=] {
     auto written = store_->Write(*request, context->deadline());
     if (!written.ok()) return ToGrpcStatus(written.status());
     *response = std::move(*written);
@@ -48,9 +48,9 @@ grpc::ServerUnaryReactor* StorageServiceImpl::Write(
 grpc::ServerUnaryReactor* StorageServiceImpl::Delete(
     grpc::CallbackServerContext* context, const v1::DeleteRequest* request,
     v1::DeleteResponse* response) {
-  return executor_->Offload(context, [=] {
-    auto deleted =
-        store_->Delete(request->listener_uuid(), KeyOf(request->key()));
+  return executor_->OffloadOrShed(context, [=] {
+    auto deleted = store_->Delete(request->listener_uuid(),
+                                  KeyOf(request->key()), context->deadline());
     if (!deleted.ok()) return ToGrpcStatus(deleted.status());
     response->set_deleted(*deleted);
     return grpc::Status::OK;

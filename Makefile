@@ -33,7 +33,9 @@ test-faults: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 600 -j 1 -L faults
 
 # The unit and end-to-end tests with every service built under sanitizers:
-# ASan + UBSan (any report fails the run) or TSan.
+# ASan + UBSan (any report fails the run), or the unit tests under TSan.
+# TSan needs an instrumented abseil: Debian's is not, so every absl::Mutex
+# is invisible to it and it reports races that are none.
 test-asan: deps
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_SANITIZE=address
 	cmake --build build-asan -j $(JOBS)
@@ -45,7 +47,7 @@ test-tsan: deps
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_SANITIZE=thread
 	cmake --build build-tsan -j $(JOBS)
 	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/tsan.supp" \
-	  ctest --output-on-failure --timeout 600 -j 1 -LE e2e
+	  ctest --output-on-failure --timeout 600 -j 1 -LE "e2e|faults"
 
 # Runs each fuzz target under libFuzzer (clang, ASan + UBSan) for
 # FUZZ_SECONDS; new inputs go to build-fuzz/corpus/<target>, crashes to

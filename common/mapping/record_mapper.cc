@@ -4,12 +4,9 @@
 
 #include <set>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/mapping/column_types.h"
 #include "common/mapping/json_path.h"
-#include "common/mapping/table_generator.h"
-#include "common/mapping/timestamp.h"
 #include "common/status/error_code.h"
 #include "common/status/status_macros.h"
 

@@ -20,6 +20,11 @@ HttpError Make(int status, const std::string& code,
   return HttpError{status, code, message};
 }
 
+// The answer for a listener URL that names no listener.
+HttpError UnknownListener() {
+  return Make(404, "not_found", "unknown integration or listener");
+}
+
 // Answers `status` as an error; false when it is OK.
 bool Failed(const absl::Status& status, const std::shared_ptr<Responder>& r) {
   if (status.ok()) return false;
@@ -116,7 +121,7 @@ void IngestHandler::Handle(const IngestContext& context,
   if (context.index != nullptr &&
       context.index->Find(path->integration, path->listener) ==
           ListenerIndex::Lookup::kUnknown) {
-    respond->Error(Make(404, "not_found", "unknown integration or listener"));
+    respond->Error(UnknownListener());
     return;
   }
   context.listeners->Get(
@@ -125,8 +130,7 @@ void IngestHandler::Handle(const IngestContext& context,
           absl::StatusOr<std::shared_ptr<const ListenerEntry>> entry) {
         if (!entry.ok()) {
           if (entry.status().code() == absl::StatusCode::kNotFound) {
-            respond->Error(
-                Make(404, "not_found", "unknown integration or listener"));
+            respond->Error(UnknownListener());
           } else {
             respond->Error(ToHttpError(entry.status()));
           }

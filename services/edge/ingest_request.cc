@@ -13,17 +13,13 @@ namespace {
 
 constexpr size_t kMaxIdempotencyKeyLength = 1024;
 
-absl::Status Coded(absl::Status status, absl::string_view code) {
-  return WithErrorCode(std::move(status), code);
-}
-
 }  // namespace
 
 absl::StatusOr<ListenerPath> ParseListenerPath(
     const std::vector<std::string>& segments) {
   if ((segments.size() != 2 && segments.size() != 3) ||
       !crypto::IsUuid(segments[0]) || !crypto::IsUuid(segments[1])) {
-    return Coded(
+    return WithErrorCode(
         absl::NotFoundError("no listener at this path; listener URLs look like "
                             "/{serviceUuid}/{listenerUuid}"),
         "not_found");
@@ -44,17 +40,19 @@ std::string AllowedMethods(const ListenerPath& path) {
 absl::Status CheckMethod(const std::string& method, const ListenerPath& path) {
   if (method != "POST" && method != "PUT" && method != "PATCH" &&
       method != "DELETE") {
-    return Coded(absl::InvalidArgumentError(absl::StrCat(
-                     "method ", method,
-                     " is not allowed; use POST, PUT, PATCH or DELETE")),
-                 "method_not_allowed");
+    return WithErrorCode(
+        absl::InvalidArgumentError(
+            absl::StrCat("method ", method,
+                         " is not allowed; use POST, PUT, PATCH or DELETE")),
+        "method_not_allowed");
   }
   if (path.record_id && method != "DELETE") {
-    return Coded(absl::InvalidArgumentError(absl::StrCat(
-                     method,
-                     " takes no record id in the path; send the record in "
-                     "the body")),
-                 "method_not_allowed");
+    return WithErrorCode(
+        absl::InvalidArgumentError(
+            absl::StrCat(method,
+                         " takes no record id in the path; send the record in "
+                         "the body")),
+        "method_not_allowed");
   }
   return absl::OkStatus();
 }

@@ -185,13 +185,8 @@ absl::StatusOr<v1::CreateListenerResponse> SchemaManager::CreateListener(
   };
   // 3. Retention policy.
   if (listener.retention_seconds() > 0) {
-    v1::SetPolicyRequest policy;
-    policy.set_listener_uuid(listener.uuid());
-    policy.set_retention_seconds(listener.retention_seconds());
-    v1::SetPolicyResponse ignored;
-    context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
-    if (absl::Status s = FromGrpcStatus(
-            retention_->SetPolicy(context.get(), policy, &ignored));
+    if (absl::Status s =
+            SetPolicy(listener.uuid(), listener.retention_seconds());
         !s.ok()) {
       delete_credential();
       drop_tables();
@@ -310,13 +305,7 @@ absl::StatusOr<v1::CreateListenerResponse> SchemaManager::UpdateListener(
   // is shown once, so nothing may fail after it). Each failure undoes the
   // steps before it.
   auto set_policy = [&](int64_t seconds) {
-    v1::SetPolicyRequest policy;
-    policy.set_listener_uuid(current.uuid());
-    policy.set_retention_seconds(seconds);
-    v1::SetPolicyResponse ignored;
-    auto context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
-    return FromGrpcStatus(
-        retention_->SetPolicy(context.get(), policy, &ignored));
+    return SetPolicy(current.uuid(), seconds);
   };
   if (retention) {
     SLUICE_RETURN_IF_ERROR(set_policy(updated.retention_seconds()));
@@ -370,6 +359,16 @@ absl::StatusOr<v1::RotateSecretResponse> SchemaManager::RotateSecret(
   response.set_password(secrets.password());
   response.set_secret(secrets.secret());
   return response;
+}
+
+absl::Status SchemaManager::SetPolicy(const std::string& listener_uuid,
+                                      int64_t retention_seconds) {
+  v1::SetPolicyRequest policy;
+  policy.set_listener_uuid(listener_uuid);
+  policy.set_retention_seconds(retention_seconds);
+  v1::SetPolicyResponse ignored;
+  auto context = ContextWithDeadline(kCallTimeout, /*wait_for_ready=*/true);
+  return FromGrpcStatus(retention_->SetPolicy(context.get(), policy, &ignored));
 }
 
 absl::StatusOr<v1::ListenerIndex> SchemaManager::ListenerIndex(

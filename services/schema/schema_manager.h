@@ -62,6 +62,10 @@ class SchemaManager {
       const std::string& known_digest);
 
  private:
+  // Sets the retention policy of a listener (0: keep forever).
+  absl::Status SetPolicy(const std::string& listener_uuid,
+                         int64_t retention_seconds);
+
   void IndexChanged() {
     absl::MutexLock lock(&index_mu_);
     index_read_ = {};

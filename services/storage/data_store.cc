@@ -8,7 +8,6 @@
 
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <set>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -247,6 +246,10 @@ absl::StatusOr<std::shared_ptr<const ListenerTables>> DataStore::Tables(
       tables->columns[t][tables->tables[t].columns(c).name()] = c;
       if (t == 0 && tables->tables[0].columns(c).primary_key())
         tables->key_columns.push_back(c);
+      if (t == 0 &&
+          tables->tables[0].columns(c).source() == v1::COLUMN_SOURCE_EXTRA) {
+        tables->extra_column = c;
+      }
     }
   }
   absl::MutexLock lock(&mu_);
@@ -392,13 +395,6 @@ void InsertRows(sql::Connection& con, const std::string& qualified,
     }
     st->executeUpdate();
   }
-}
-
-int ExtraColumn(const v1::Table& root) {
-  for (int c = 0; c < root.columns_size(); ++c) {
-    if (root.columns(c).source() == v1::COLUMN_SOURCE_EXTRA) return c;
-  }
-  return -1;
 }
 
 // A record's `_extra` after a PATCH: the PATCH's unknown fields merged into
@@ -663,7 +659,7 @@ absl::Status DataStore::WriteRecords(sql::Connection& con,
       const v1::Record& record = request.records(r);
       std::vector<v1::Value> key(record.key().begin(), record.key().end());
       // Lock the record and read the unknown fields the PATCH merges into.
-      const int extra_column = ExtraColumn(root);
+      const int extra_column = lt->extra_column;
       std::optional<std::string> stored_extra;
       {
         std::unique_ptr<sql::PreparedStatement> st(
@@ -827,16 +823,8 @@ google::protobuf::RepeatedPtrField<v1::Value> ReadKey(
     sql::ResultSet& rs, const ListenerTables& lt) {
   google::protobuf::RepeatedPtrField<v1::Value> key;
   for (size_t k = 0; k < lt.key_columns.size(); ++k) {
-    const v1::Column& c = lt.tables[0].columns(lt.key_columns[k]);
-    v1::Value* v = key.Add();
-    if (c.type() == v1::COLUMN_TYPE_BIGINT) {
-      v->set_int_value(rs.getInt64(k + 1));
-    } else if (c.type() == v1::COLUMN_TYPE_DATETIME) {
-      v->set_timestamp_micros(
-          mapping::ParseIso8601(rs.getString(k + 1).asStdString()).value_or(0));
-    } else {
-      v->set_string_value(rs.getString(k + 1).asStdString());
-    }
+    *key.Add() = ReadValue(rs, static_cast<int>(k) + 1,
+                           lt.tables[0].columns(lt.key_columns[k]));
   }
   return key;
 }

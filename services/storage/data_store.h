@@ -25,6 +25,7 @@ struct ListenerTables {
   std::map<std::string, int> index;
   std::vector<std::map<std::string, int>> columns;  // per table: name → column
   std::vector<int> key_columns;                     // root primary-key columns
+  int extra_column = -1;  // the root's `_extra` column, -1 when it has none
 };
 
 // The storage service's logic: the only writer of data tables.

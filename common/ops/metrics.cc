@@ -16,7 +16,16 @@ void RequestMetrics::Record(const std::string& method, const std::string& code,
 }
 
 std::string RequestMetrics::Render() const {
+  std::vector<std::function<std::string()>> sections;
+  std::string out = RenderRequests(&sections);
+  for (const auto& render : sections) out += render();
+  return out;
+}
+
+std::string RequestMetrics::RenderRequests(
+    std::vector<std::function<std::string()>>* sections) const {
   absl::MutexLock lock(&mu_);
+  *sections = sections_;
   std::string out =
       "# HELP sluice_requests_total Requests handled, by method and status "
       "code.\n"

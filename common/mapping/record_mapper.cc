@@ -454,8 +454,8 @@ absl::StatusOr<std::shared_ptr<const RecordMapper>> RecordMapper::Create(
   return std::shared_ptr<const RecordMapper>(std::move(m));
 }
 
-absl::StatusOr<std::vector<v1::Record>> RecordMapper::Map(std::string_view body,
-                                                          bool patch) const {
+absl::StatusOr<std::vector<v1::Record>> RecordMapper::Map(
+    std::string_view body, bool patch, bool at_root_path) const {
   simdjson::dom::parser& parser = ThreadParser();
   ShrinkParserAfterUse shrink{parser};
   element doc;
@@ -465,7 +465,8 @@ absl::StatusOr<std::vector<v1::Record>> RecordMapper::Map(std::string_view body,
   }
   element at = doc;
   std::string walked;
-  for (const std::string& key : root_path_) {
+  static const std::vector<std::string> kNoPath;
+  for (const std::string& key : at_root_path ? root_path_ : kNoPath) {
     walked = walked.empty() ? key : absl::StrCat(walked, ".", key);
     element next;
     if (at.type() != element_type::OBJECT ||

@@ -44,8 +44,11 @@ class RecordMapper {
   // tables whose array is present are replaced. Fields the tables have no
   // column for go to the root row's `_extra` as a JSON object keyed by their
   // JSON Pointer in the record ("/a/b", "/items/0/note").
+  // Without `at_root_path`, `body` is read as the records themselves (what
+  // a transform script returned).
   absl::StatusOr<std::vector<v1::Record>> Map(std::string_view body,
-                                              bool patch) const;
+                                              bool patch,
+                                              bool at_root_path = true) const;
 
   // The root key from its text form (a URL segment or query values), one
   // value per primary-key field in order, converted to the key's types.

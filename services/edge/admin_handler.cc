@@ -10,6 +10,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/crypto/crypto.h"
+#include "common/mapping/json_path.h"
+#include "common/mapping/timestamp.h"
+#include "common/script/transform_script.h"
 #include "common/status/error_code.h"
 #include "services/edge/admin_json.h"
 
@@ -100,13 +103,24 @@ class Router {
     }
     if (p.size() == 2 && p[0] == "scripts" && p[1] == "test") {
       if (m != "POST") return MethodNotAllowed(respond_, "POST");
-      return respond_->Error(HttpError{
-          501, "not_implemented", "transform scripts are not available yet"});
+      return TestScript();
     }
-    if (p.size() == 1 && p[0] == "logs") {
-      if (m != "GET") return MethodNotAllowed(respond_, "GET");
-      return respond_->Error(HttpError{501, "not_implemented",
-                                       "webhook logs are not available yet"});
+    if (!p.empty() && p[0] == "logs") {
+      if (p.size() == 1) {
+        if (m != "GET") return MethodNotAllowed(respond_, "GET");
+        return ListLogs();
+      }
+      int64_t id = 0;
+      if (!absl::SimpleAtoi(p[1], &id) || id <= 0) return NoSuchLogEntry();
+      if (p.size() == 2) {
+        if (m != "GET") return MethodNotAllowed(respond_, "GET");
+        return GetLog(id, /*replay=*/false);
+      }
+      if (p.size() == 3 && p[2] == "replay") {
+        if (m != "POST") return MethodNotAllowed(respond_, "POST");
+        return GetLog(id, /*replay=*/true);
+      }
+      return NotFound(respond_);
     }
     if (p.empty() || p[0] != "integrations" || p.size() < 2)
       return NotFound(respond_);
@@ -154,6 +168,106 @@ class Router {
     std::string key(absl::StripAsciiWhitespace(header->substr(7)));
     std::string expected = c_->admin_key->Current();
     return !expected.empty() && crypto::ConstantTimeEquals(key, expected);
+  }
+
+  void NoSuchLogEntry() {
+    respond_->Error(HttpError{404, "not_found", "no such log entry"});
+  }
+
+  void ListLogs() {
+    v1::ListLogsRequest request;
+    request.set_integration_uuid(
+        absl::AsciiStrToLower(req_->Query("integration").value_or("")));
+    request.set_listener_name(req_->Query("listener").value_or(""));
+    std::string state =
+        absl::AsciiStrToLower(req_->Query("state").value_or("all"));
+    if (state.empty()) state = "all";
+    if (state != "success" && state != "error" && state != "all") {
+      return respond_->Error(HttpError{
+          400, "invalid_request", "state must be success, error or all"});
+    }
+    request.set_state(state);
+    if (auto l = req_->Query("limit")) {
+      int limit = 0;
+      if (!absl::SimpleAtoi(*l, &limit) || limit < 1 || limit > 1000) {
+        return respond_->Error(HttpError{
+            400, "invalid_request", "limit must be an integer from 1 to 1000"});
+      }
+      request.set_limit(limit);
+    }
+    auto respond = respond_;
+    Call<v1::ListLogsRequest, v1::ListLogsResponse>(
+        [s = storage_](auto* c, auto* q, auto* r, auto cb) {
+          s->async()->ListLogs(c, q, r, cb);
+        },
+        std::move(request), respond, [respond](v1::ListLogsResponse& r) {
+          json entries = json::array();
+          for (const auto& e : r.entries())
+            entries.push_back(LogEntryToJson(e, false));
+          respond->Json(200, Dump({{"entries", entries}}));
+        });
+  }
+
+  // The entry (GET), or its replay (POST …/replay).
+  void GetLog(int64_t id, bool replay) {
+    v1::GetLogRequest request;
+    request.set_id(id);
+    auto respond = respond_;
+    const IngestContext* ingest = c_->ingest;
+    Call<v1::GetLogRequest, v1::LogEntry>(
+        [s = storage_](auto* c, auto* q, auto* r, auto cb) {
+          s->async()->GetLog(c, q, r, cb);
+        },
+        std::move(request), respond, [respond, replay, ingest](v1::LogEntry& e) {
+          if (!replay) return respond->Json(200, Dump(LogEntryToJson(e, true)));
+          if (!e.replayable() || ingest == nullptr) {
+            return respond->Error(HttpError{
+                409, "not_replayable",
+                e.status() < 400
+                    ? "the entry is a success; only errors are replayed"
+                    : "the entry's request did not pass authentication, or "
+                      "its body was too large to keep"});
+          }
+          IngestHandler::Replay(*ingest, e, respond);
+        });
+  }
+
+  void TestScript() {
+    auto body = ParseBody(req_, respond_);
+    if (!body) return;
+    auto source = body->find("script");
+    if (source == body->end() || !source->is_string()) {
+      return respond_->Error(HttpError{
+          400, "invalid_request", "\"script\" is required and must be a string"});
+    }
+    auto sample = body->find("body");
+    if (sample == body->end()) {
+      return respond_->Error(HttpError{
+          400, "invalid_request",
+          "\"body\" is required: the JSON a sender would post (or its text)"});
+    }
+    std::string text = sample->is_string() ? sample->get<std::string>()
+                                           : Dump(*sample);
+    std::vector<std::string> root_path;
+    if (auto root = body->find("rootPath");
+        root != body->end() && root->is_string()) {
+      root_path = mapping::SplitUserPath(root->get<std::string>());
+    }
+    std::string script = source->get<std::string>();
+    if (absl::Status checked = script::Check(script); !checked.ok()) {
+      return respond_->Error(ToHttpError(checked));
+    }
+    script::Context ctx;
+    ctx.listener = "test";
+    ctx.method = "POST";
+    ctx.received = mapping::FormatIso8601(
+        std::chrono::duration_cast<std::chrono::microseconds>(
+            req_->received.time_since_epoch())
+            .count());
+    ctx.headers = {{"content-type", "application/json"}};
+    auto out = script::Transform(script, text, root_path, ctx);
+    if (!out.ok()) return respond_->Error(ToHttpError(out.status()));
+    respond_->Json(200, absl::StrCat("{\"records\":", *out, "}"));
   }
 
   void ListIntegrations() {

@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "services/edge/backends.h"
 #include "services/edge/http_util.h"
+#include "services/edge/ingest_handler.h"
 #include "services/edge/listener_cache.h"
 #include "services/edge/listener_index.h"
 
@@ -46,6 +47,8 @@ struct AdminContext {
   std::string ingest_base_url;
   // The web console page served at "/".
   std::string console_html;
+  // The ingest pipeline, for replays from the webhook log.
+  const IngestContext* ingest = nullptr;
 };
 
 // The admin API (DESIGN §4) under /api/v1, and the console at "/". Every

@@ -9,6 +9,7 @@
 #include "common/mapping/json_path.h"
 #include "common/mapping/record_mapper.h"
 #include "common/mapping/table_generator.h"
+#include "common/mapping/timestamp.h"
 #include "common/signatures/hmac_presets.h"
 #include "common/status/error_code.h"
 #include "common/status/status_macros.h"
@@ -223,6 +224,31 @@ json IntegrationToJson(const v1::Integration& integration) {
   return {{"uuid", integration.uuid()},
           {"name", integration.name()},
           {"createTime", Rfc3339(integration.create_time().seconds())}};
+}
+
+json LogEntryToJson(const v1::LogEntry& e, bool details) {
+  int64_t micros = e.time().seconds() * 1000000 + e.time().nanos() / 1000;
+  json j = {{"id", std::to_string(e.id())},
+            {"time", mapping::FormatIso8601(micros)},
+            {"integration", e.integration_uuid()},
+            {"listener", e.listener_name()},
+            {"listenerUuid", e.listener_uuid()},
+            {"method", e.method()},
+            {"path", e.path()},
+            {"status", e.status()},
+            {"state", e.status() < 400 ? "success" : "error"},
+            {"error", e.error()},
+            {"latencyMs", e.latency_ms()},
+            {"bytes", e.bytes()},
+            {"replayable", e.replayable()}};
+  if (e.replay_of() != 0) j["replayOf"] = std::to_string(e.replay_of());
+  if (details && e.replayable()) {
+    j["body"] = e.body();
+    json headers = json::object();
+    for (const auto& h : e.headers()) headers[h.name()] = h.value();
+    j["headers"] = headers;
+  }
+  return j;
 }
 
 json TablesToJson(const v1::DataStructure& structure) {

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "sluice/v1/common.pb.h"
+#include "sluice/v1/storage.pb.h"
 #include "sluice/v1/schema.pb.h"
 
 namespace sluice::edge {
@@ -25,6 +26,10 @@ absl::StatusOr<nlohmann::ordered_json> ParseAdminBody(
     std::string_view body, const std::optional<std::string>& content_type);
 
 nlohmann::ordered_json IntegrationToJson(const v1::Integration& integration);
+
+// A webhook log entry; with `details`, a replayable entry's body (the text
+// as received) and headers too.
+nlohmann::ordered_json LogEntryToJson(const v1::LogEntry& entry, bool details);
 
 // A listener without secrets; `ingest_base_url` is e.g. "https://host:8443".
 nlohmann::ordered_json ListenerToJson(const v1::Listener& listener,

@@ -1,5 +1,7 @@
 #include "services/edge/http_util.h"
 
+#include "services/edge/webhook_log.h"
+
 #include <spdlog/spdlog.h>
 
 #include <functional>
@@ -68,24 +70,48 @@ std::string PercentDecode(const std::string& text, bool plus_is_space) {
   return out;
 }
 
-RequestCopy CopyRequest(const Pistache::Http::Request& request) {
-  RequestCopy copy;
-  copy.start = std::chrono::steady_clock::now();
-  copy.method = Pistache::Http::methodString(request.method());
-  copy.path = request.resource();
-  std::string path = copy.path;
+void SetPath(const std::string& resource, RequestCopy* copy) {
+  copy->path = resource;
+  copy->segments.clear();
+  std::string path = resource;
   if (!path.empty() && path[0] == '/') path.erase(0, 1);
-  copy.trailing_slash = !path.empty() && path.back() == '/';
+  copy->trailing_slash = !path.empty() && path.back() == '/';
   size_t start = 0;
   while (start <= path.size() && !path.empty()) {
     size_t slash = path.find('/', start);
     std::string segment = path.substr(
         start, slash == std::string::npos ? std::string::npos : slash - start);
-    copy.segments.push_back(PercentDecode(segment, false));
+    copy->segments.push_back(PercentDecode(segment, false));
     if (slash == std::string::npos) break;
     start = slash + 1;
     if (start == path.size()) break;
   }
+}
+
+void SetQuery(const std::string& query, RequestCopy* copy) {
+  copy->query.clear();
+  size_t start = 0;
+  while (start < query.size()) {
+    size_t amp = query.find('&', start);
+    std::string part = query.substr(
+        start, amp == std::string::npos ? std::string::npos : amp - start);
+    size_t eq = part.find('=');
+    if (!part.empty()) {
+      copy->query[PercentDecode(part.substr(0, eq), true)] =
+          eq == std::string::npos ? ""
+                                  : PercentDecode(part.substr(eq + 1), true);
+    }
+    if (amp == std::string::npos) break;
+    start = amp + 1;
+  }
+}
+
+RequestCopy CopyRequest(const Pistache::Http::Request& request) {
+  RequestCopy copy;
+  copy.start = std::chrono::steady_clock::now();
+  copy.received = std::chrono::system_clock::now();
+  copy.method = Pistache::Http::methodString(request.method());
+  SetPath(request.resource(), &copy);
   for (const auto& [name, raw] : request.headers().rawList()) {
     copy.headers[absl::AsciiStrToLower(name)] = raw.value();
   }
@@ -115,12 +141,13 @@ RequestCopy CopyRequest(const Pistache::Http::Request& request) {
 
 void Responder::Finish(int status) {
   sent_ = true;
-  if (metrics_ != nullptr) {
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
-            .count();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
+          .count();
+  if (metrics_ != nullptr)
     metrics_->Record(method_, std::to_string(status), seconds);
-  }
+  if (log_ != nullptr)
+    log_->Finish(status, error_code_, error_message_, seconds);
 }
 
 void Responder::Raw(int status, const std::string& body,
@@ -161,6 +188,10 @@ void Responder::Error(const HttpError& error, const Headers& extra_headers) {
     spdlog::warn(
         "msg=\"backend error\" method={} path=\"{}\" code={} error=\"{}\"",
         method_, path_, error.code, error.message);
+  }
+  if (!sent_) {
+    error_code_ = error.code;
+    error_message_ = error.message;
   }
   Headers headers = extra_headers;
   if (error.retry_after > 0)

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,8 @@ class RequestMetrics;
 }
 
 namespace sluice::edge {
+
+struct RequestLog;
 
 // Everything a handler needs from a Pistache request after onRequest()
 // returns (the request object is reused by the connection).
@@ -32,12 +35,18 @@ struct RequestCopy {
   // request came through it (loopback), else the peer address.
   std::string client;
   std::chrono::steady_clock::time_point start;
+  std::chrono::system_clock::time_point received;
 
   std::optional<std::string> Header(const std::string& name) const;
   std::optional<std::string> Query(const std::string& name) const;
 };
 
 RequestCopy CopyRequest(const Pistache::Http::Request& request);
+
+// Sets path, segments and trailing_slash from a request path (no query).
+void SetPath(const std::string& path, RequestCopy* copy);
+// Sets query from a query string ("a=1&b=2", percent-encoded).
+void SetQuery(const std::string& query, RequestCopy* copy);
 
 // Decodes %XX escapes (and '+' as space when `plus_is_space`); invalid
 // escapes are kept as they are.
@@ -73,6 +82,11 @@ class Responder {
   void Raw(int status, const std::string& body,
            const std::string& content_type);
 
+  // Once the request's listener is known: the answer goes to its webhook
+  // log and per-listener metrics.
+  void Attach(std::shared_ptr<RequestLog> log) { log_ = std::move(log); }
+  RequestLog* log() const { return log_.get(); }
+
  private:
   void Finish(int status);
 
@@ -82,6 +96,8 @@ class Responder {
   std::string path_;
   std::chrono::steady_clock::time_point start_;
   bool sent_ = false;
+  std::shared_ptr<RequestLog> log_;
+  std::string error_code_, error_message_;
   static inline std::atomic<int> in_flight_{0};
 };
 

@@ -8,6 +8,9 @@
 #include "common/rpc/rpc.h"
 #include "common/status/error_code.h"
 #include "services/edge/credential_check.h"
+#include "common/mapping/json_path.h"
+#include "common/mapping/timestamp.h"
+#include "common/script/transform_script.h"
 #include "services/edge/ingest_request.h"
 
 namespace sluice::edge {
@@ -76,9 +79,30 @@ void Write(const IngestContext& context, std::shared_ptr<RequestCopy> request,
       [&](const std::string& name) { return request->Header(name); },
       listener.auth());
   if (Failed(idempotency_key.status(), respond)) return;
-  auto write =
-      BuildWriteRequest(listener.uuid(), *entry->mapper, request->method,
-                        request->body, *std::move(idempotency_key));
+  // The script, when the listener has one, reshapes the records before
+  // they are mapped.
+  std::string transformed;
+  if (!listener.script().empty()) {
+    script::Context ctx;
+    ctx.listener = listener.name();
+    ctx.method = request->method;
+    ctx.received = mapping::FormatIso8601(
+        std::chrono::duration_cast<std::chrono::microseconds>(
+            request->received.time_since_epoch())
+            .count());
+    ctx.headers = HeadersWithoutCredentials(request->headers, listener.auth());
+    auto out = script::Transform(
+        listener.script(), request->body,
+        mapping::SplitUserPath(listener.structure().root_path()), ctx);
+    if (Failed(out.status(), respond)) return;
+    transformed = *std::move(out);
+  }
+  auto write = BuildWriteRequest(
+      listener.uuid(), *entry->mapper, request->method,
+      listener.script().empty() ? std::string_view(request->body)
+                                : std::string_view(transformed),
+      *std::move(idempotency_key),
+      /*transformed=*/!listener.script().empty());
   if (Failed(write.status(), respond)) return;
   auto* storage = context.backends->storage.get();
   AsyncCall<v1::WriteRequest, v1::WriteResponse>(
@@ -88,6 +112,7 @@ void Write(const IngestContext& context, std::shared_ptr<RequestCopy> request,
       *std::move(write), kWriteTimeout,
       [respond](absl::Status status, v1::WriteResponse& response) {
         if (Failed(status, respond)) return;
+        if (RequestLog* log = respond->log()) log->records = response.records();
         Responder::Headers headers;
         if (response.replayed())
           headers.emplace_back("Idempotent-Replayed", "true");
@@ -138,6 +163,15 @@ void IngestHandler::Handle(const IngestContext& context,
         }
         const v1::Verifier& verifier = (*entry)->verifier;
         const std::string& uuid = (*entry)->listener.uuid();
+        auto log = std::make_shared<RequestLog>();
+        log->sink = context.log;
+        log->metrics = context.listener_metrics;
+        log->request = request;
+        log->integration_uuid = path.integration;
+        log->listener_uuid = uuid;
+        log->listener_name = (*entry)->listener.name();
+        log->auth = (*entry)->listener.auth();
+        respond->Attach(log);
         if (int wait = context.limiter->BlockedFor(uuid, request->client);
             wait > 0) {
           respond->Error(HttpError{
@@ -188,7 +222,7 @@ void IngestHandler::Handle(const IngestContext& context,
           context.passwords->Check(
               uuid, verifier.version(), verifier.password_kdf(), password,
               [context, request, respond, unauthorized, listener_entry, path,
-               uuid, attempt, user_ok](absl::StatusOr<bool> ok) {
+               uuid, attempt, user_ok, log](absl::StatusOr<bool> ok) {
                 bool valid = ok.ok() && *ok && user_ok;
                 context.limiter->Resolve(uuid, request->client, attempt,
                                          /*failed=*/ok.ok() && !valid);
@@ -197,6 +231,7 @@ void IngestHandler::Handle(const IngestContext& context,
                 } else if (!valid) {
                   unauthorized(Verdict::kInvalid);
                 } else {
+                  log->authenticated = true;
                   Write(context, request, respond, listener_entry, path);
                 }
               });
@@ -206,6 +241,51 @@ void IngestHandler::Handle(const IngestContext& context,
           reject(verdict);
           return;
         }
+        log->authenticated = true;
+        Write(context, request, respond, *entry, path);
+      });
+}
+
+void IngestHandler::Replay(const IngestContext& context,
+                           const v1::LogEntry& logged,
+                           std::shared_ptr<Responder> respond) {
+  auto request = std::make_shared<RequestCopy>();
+  request->start = std::chrono::steady_clock::now();
+  request->received = std::chrono::system_clock::now();
+  request->method = logged.method();
+  const std::string& target = logged.path();
+  size_t question = target.find('?');
+  SetPath(target.substr(0, question), request.get());
+  if (question != std::string::npos)
+    SetQuery(target.substr(question + 1), request.get());
+  for (const auto& h : logged.headers()) request->headers[h.name()] = h.value();
+  request->body = logged.body();
+  auto path = ParseListenerPath(request->segments);
+  if (Failed(path.status(), respond)) return;
+  const int64_t replay_of = logged.id();
+  context.listeners->Get(
+      path->integration, path->listener,
+      [context, request, respond, path = *path, replay_of](
+          absl::StatusOr<std::shared_ptr<const ListenerEntry>> entry) {
+        if (!entry.ok()) {
+          if (entry.status().code() == absl::StatusCode::kNotFound) {
+            respond->Error(UnknownListener());
+          } else {
+            respond->Error(ToHttpError(entry.status()));
+          }
+          return;
+        }
+        auto log = std::make_shared<RequestLog>();
+        log->sink = context.log;
+        log->metrics = context.listener_metrics;
+        log->request = request;
+        log->integration_uuid = path.integration;
+        log->listener_uuid = (*entry)->listener.uuid();
+        log->listener_name = (*entry)->listener.name();
+        log->auth = (*entry)->listener.auth();
+        log->authenticated = true;
+        log->replay_of = replay_of;
+        respond->Attach(log);
         Write(context, request, respond, *entry, path);
       });
 }

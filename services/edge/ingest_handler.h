@@ -9,6 +9,7 @@
 #include "services/edge/backends.h"
 #include "services/edge/http_util.h"
 #include "services/edge/listener_cache.h"
+#include "services/edge/webhook_log.h"
 #include "services/edge/listener_index.h"
 
 namespace sluice {
@@ -26,6 +27,9 @@ struct IngestContext {
   PasswordChecker* passwords = nullptr;
   // May be null (then every listener is looked up).
   ListenerIndex* index = nullptr;
+  // Webhook log and per-listener metrics; either may be null.
+  WebhookLog* log = nullptr;
+  ListenerMetrics* listener_metrics = nullptr;
 };
 
 // The ingest API (DESIGN §3): /{serviceUuid}/{listenerUuid}[/{recordId}].
@@ -43,6 +47,12 @@ class IngestHandler : public Pistache::Http::Handler {
   // response. Exposed for handlers that front the same path.
   static void Handle(const IngestContext& context,
                      std::shared_ptr<RequestCopy> request,
+                     std::shared_ptr<Responder> respond);
+
+  // Runs a logged request again through its listener's current structure
+  // and script, without checking credentials (they passed on arrival), and
+  // answers on `respond` as ingest would. The run is logged as a new entry.
+  static void Replay(const IngestContext& context, const v1::LogEntry& entry,
                      std::shared_ptr<Responder> respond);
 
  private:

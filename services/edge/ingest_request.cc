@@ -142,11 +142,11 @@ absl::StatusOr<std::string> IdempotencyKey(const Lookup& header,
 absl::StatusOr<v1::WriteRequest> BuildWriteRequest(
     const std::string& listener_uuid, const mapping::RecordMapper& mapper,
     const std::string& method, std::string_view body,
-    std::string idempotency_key) {
+    std::string idempotency_key, bool transformed) {
   const bool patch = method == "PATCH";
-  auto records = mapper.Map(body, patch);
+  auto records = mapper.Map(body, patch, /*at_root_path=*/!transformed);
   if (!records.ok()) return records.status();
-  if (patch && records->size() != 1) {
+  if (patch && records->size() != 1 && !(transformed && records->empty())) {
     return InvalidArgumentError("invalid_body",
                                 "PATCH updates exactly one record");
   }

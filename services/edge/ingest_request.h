@@ -57,12 +57,15 @@ absl::StatusOr<std::string> IdempotencyKey(const Lookup& header,
                                            const v1::AuthConfig& auth);
 
 // Maps `body` with the listener's mapper into the write storage commits:
-// upsert for POST/PUT, patch (exactly one record) for PATCH.
-// `request_too_large` when the rows exceed what one gRPC message carries.
+// upsert for POST/PUT, patch (exactly one record) for PATCH. With
+// `transformed`, `body` is the JSON array of records a script returned
+// (read without the root path; a PATCH whose record the script dropped
+// writes nothing). `request_too_large` when the rows exceed what one gRPC
+// message carries.
 absl::StatusOr<v1::WriteRequest> BuildWriteRequest(
     const std::string& listener_uuid, const mapping::RecordMapper& mapper,
     const std::string& method, std::string_view body,
-    std::string idempotency_key);
+    std::string idempotency_key, bool transformed = false);
 
 }  // namespace sluice::edge
 

@@ -4,6 +4,7 @@
 #include <pistache/endpoint.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "common/log/log.h"
+#include "common/ops/listener_metrics.h"
 #include "common/ops/metrics.h"
 #include "common/ops/ops_server.h"
 #include "common/rpc/rpc.h"
@@ -52,6 +54,16 @@ ABSL_FLAG(std::string, public_url,
           "base URL of the ingest API as senders reach it");
 ABSL_FLAG(std::string, console_file, sluice::EnvOr("SLUICE_CONSOLE_FILE", ""),
           "HTML of the web console");
+ABSL_FLAG(int, log_entries, sluice::EnvIntOr("SLUICE_LOG_ENTRIES", 10),
+          "webhook log entries kept per listener (storage's setting of the "
+          "same name must match)");
+ABSL_FLAG(int, log_body_bytes,
+          sluice::EnvIntOr("SLUICE_LOG_BODY_BYTES", 1024 * 1024),
+          "largest body a webhook log entry keeps for replay");
+ABSL_FLAG(int, metrics_listener_cap,
+          sluice::EnvIntOr("SLUICE_METRICS_LISTENER_CAP", 200),
+          "listeners with a /metrics label value of their own; the rest are "
+          "counted under listener=\"other\"");
 ABSL_FLAG(int, cache_ttl_ms, sluice::EnvIntOr("SLUICE_CACHE_TTL_MS", 2000),
           "how long listener config and credentials are cached");
 
@@ -109,6 +121,25 @@ int main(int argc, char** argv) {
       sluice::v1::RetentionService::NewStub(backends.retention_channel);
 
   sluice::RequestMetrics metrics("edge");
+  sluice::ListenerMetrics listener_metrics(
+      "sluice_edge_listener",
+      static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_metrics_listener_cap))));
+  sluice::edge::WebhookLogOptions log_options;
+  log_options.keep = std::max(1, absl::GetFlag(FLAGS_log_entries));
+  log_options.max_kept_body_bytes =
+      static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_log_body_bytes)));
+  sluice::edge::WebhookLog webhook_log(
+      [&backends](const sluice::v1::AppendLogsRequest& request) {
+        sluice::v1::AppendLogsResponse response;
+        auto context =
+            sluice::ContextWithDeadline(std::chrono::milliseconds(5000));
+        return sluice::FromGrpcStatus(
+            backends.storage->AppendLogs(context.get(), request, &response));
+      },
+      log_options);
+  webhook_log.Start();
+  metrics.AddSection([&listener_metrics] { return listener_metrics.Render(); });
+  metrics.AddSection([&webhook_log] { return webhook_log.RenderMetrics(); });
   sluice::edge::ListenerCache listeners(
       &backends, std::chrono::milliseconds(absl::GetFlag(FLAGS_cache_ttl_ms)));
   // Every listener's id, polled once a second: unknown listener URLs are
@@ -156,7 +187,9 @@ int main(int argc, char** argv) {
   sluice::edge::FailureLimiter limiter(20, std::chrono::seconds(60), 100000);
   sluice::edge::PasswordChecker passwords(2, 256, 10000);
   sluice::edge::IngestContext ingest{&backends, &listeners, &metrics,
-                                     &limiter,  &passwords, &index};
+                                     &limiter,  &passwords, &index,
+                                     &webhook_log, &listener_metrics};
+  admin->ingest = &ingest;
   std::unique_ptr<Pistache::Http::Endpoint> ingest_endpoint, admin_endpoint;
   const std::string address = absl::GetFlag(FLAGS_listen_address);
   const int threads = absl::GetFlag(FLAGS_threads);
@@ -224,6 +257,7 @@ int main(int argc, char** argv) {
   ingest_endpoint->shutdown();
   admin_endpoint->shutdown();
   ops.Shutdown();
+  webhook_log.Stop();
   stopping = true;
   trimmer.join();
   spdlog::info("msg=\"stopped\"");

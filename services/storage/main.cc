@@ -1,12 +1,15 @@
 // sluice-storage: the data tables over gRPC; the only writer of them.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
 
+#include "common/ops/listener_metrics.h"
 #include "common/ops/metrics.h"
 #include "common/rpc/rpc.h"
 #include "common/service/service_main.h"
 #include "services/storage/data_store.h"
+#include "services/storage/log_store.h"
 #include "services/storage/storage_service.h"
 
 int main(int argc, char** argv) {
@@ -19,13 +22,27 @@ int main(int argc, char** argv) {
   // Requests beyond these wait nowhere: 503 at once, the sender retries.
   sluice::BlockingExecutor executor(
       threads, sluice::EnvIntOr("SLUICE_STORAGE_MAX_QUEUED", 512));
-  sluice::StorageServiceImpl service(&store, &executor);
+  // Webhook log entries kept per listener.
+  sluice::LogStore logs(&pool, std::max(1, sluice::EnvIntOr("SLUICE_LOG_ENTRIES", 10)));
+  sluice::ListenerMetrics listener_metrics(
+      "sluice_storage_listener",
+      static_cast<size_t>(
+          std::max(0, sluice::EnvIntOr("SLUICE_METRICS_LISTENER_CAP", 200))));
+  sluice::Histogram commit_records(
+      "sluice_storage_commit_records",
+      "Records per committed write transaction.",
+      {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 10000});
+  sluice::StorageServiceImpl service(&store, &logs, &executor,
+                                     &listener_metrics, &commit_records);
   sluice::RequestMetrics metrics("storage");
+  metrics.AddSection([&] { return listener_metrics.Render(); });
+  metrics.AddSection([&] { return commit_records.Render(); });
 
   sluice::ServiceRun run;
   run.name = "storage";
   run.pool = &pool;
   run.migrations = sluice::DataStore::Migrations();
+  for (auto& step : sluice::LogStore::Migrations()) run.migrations.push_back(step);
   run.after_migrate = [&] { return store.EnsureDataDatabase(); };
   // Idempotency keys are kept 24 h; a sweep every 10 minutes forgets older
   // ones, all of them each time.

@@ -12,6 +12,21 @@ std::vector<v1::Value> KeyOf(
 
 }  // namespace
 
+void StorageServiceImpl::Count(const std::string& listener,
+                               const grpc::Status& status, int64_t records,
+                               int64_t bytes,
+                               std::chrono::steady_clock::time_point start) {
+  if (listener_metrics_ == nullptr) return;
+  ListenerMetrics::Sample sample;
+  sample.code = std::to_string(static_cast<int>(status.error_code()));
+  sample.records = records;
+  sample.bytes = bytes;
+  sample.seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+  listener_metrics_->Record(listener, sample);
+}
+
 grpc::ServerUnaryReactor* StorageServiceImpl::CreateTables(
     grpc::CallbackServerContext* context,
     const v1::CreateTablesRequest* request,
@@ -30,17 +45,29 @@ grpc::ServerUnaryReactor* StorageServiceImpl::DropTables(
     grpc::CallbackServerContext* context, const v1::DropTablesRequest* request,
     v1::DropTablesResponse*) {
   return executor_->Offload(context, [=] {
-    return ToGrpcStatus(store_->DropTables(request->listener_uuid()));
+    absl::Status dropped = store_->DropTables(request->listener_uuid());
+    if (!dropped.ok()) return ToGrpcStatus(dropped);
+    return ToGrpcStatus(logs_->DeleteListener(request->listener_uuid()));
   });
 }
 
 grpc::ServerUnaryReactor* StorageServiceImpl::Write(
     grpc::CallbackServerContext* context, const v1::WriteRequest* request,
     v1::WriteResponse* response) {
+  auto start = std::chrono::steady_clock::now();
   return executor_->OffloadOrShed(context, [=] {
     auto written = store_->Write(*request, context->deadline());
-    if (!written.ok()) return ToGrpcStatus(written.status());
+    int64_t bytes = static_cast<int64_t>(request->ByteSizeLong());
+    if (!written.ok()) {
+      grpc::Status status = ToGrpcStatus(written.status());
+      Count(request->listener_uuid(), status, 0, bytes, start);
+      return status;
+    }
     *response = std::move(*written);
+    int64_t records = response->replayed() ? 0 : response->records();
+    if (commit_records_ != nullptr && !response->replayed())
+      commit_records_->Observe(static_cast<double>(records));
+    Count(request->listener_uuid(), grpc::Status::OK, records, bytes, start);
     return grpc::Status::OK;
   });
 }
@@ -48,10 +75,15 @@ grpc::ServerUnaryReactor* StorageServiceImpl::Write(
 grpc::ServerUnaryReactor* StorageServiceImpl::Delete(
     grpc::CallbackServerContext* context, const v1::DeleteRequest* request,
     v1::DeleteResponse* response) {
+  auto start = std::chrono::steady_clock::now();
   return executor_->OffloadOrShed(context, [=] {
     auto deleted = store_->Delete(request->listener_uuid(),
                                   KeyOf(request->key()), context->deadline());
-    if (!deleted.ok()) return ToGrpcStatus(deleted.status());
+    grpc::Status status =
+        deleted.ok() ? grpc::Status::OK : ToGrpcStatus(deleted.status());
+    Count(request->listener_uuid(), status, 0,
+          static_cast<int64_t>(request->ByteSizeLong()), start);
+    if (!deleted.ok()) return status;
     response->set_deleted(*deleted);
     return grpc::Status::OK;
   });
@@ -90,6 +122,41 @@ grpc::ServerUnaryReactor* StorageServiceImpl::Purge(
         store_->Purge(request->listener_uuid(), cutoff, request->batch_size());
     if (!deleted.ok()) return ToGrpcStatus(deleted.status());
     response->set_deleted(*deleted);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* StorageServiceImpl::AppendLogs(
+    grpc::CallbackServerContext* context, const v1::AppendLogsRequest* request,
+    v1::AppendLogsResponse* response) {
+  return executor_->OffloadOrShed(context, [=] {
+    auto stored = logs_->Append(*request, [this](const std::string& uuid) {
+      return store_->Tables(uuid).ok();
+    });
+    if (!stored.ok()) return ToGrpcStatus(stored.status());
+    response->set_stored(*stored);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* StorageServiceImpl::ListLogs(
+    grpc::CallbackServerContext* context, const v1::ListLogsRequest* request,
+    v1::ListLogsResponse* response) {
+  return executor_->Offload(context, [=] {
+    auto listed = logs_->List(*request);
+    if (!listed.ok()) return ToGrpcStatus(listed.status());
+    *response = std::move(*listed);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* StorageServiceImpl::GetLog(
+    grpc::CallbackServerContext* context, const v1::GetLogRequest* request,
+    v1::LogEntry* response) {
+  return executor_->Offload(context, [=] {
+    auto entry = logs_->Get(request->id());
+    if (!entry.ok()) return ToGrpcStatus(entry.status());
+    *response = std::move(*entry);
     return grpc::Status::OK;
   });
 }

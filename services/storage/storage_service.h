@@ -2,7 +2,9 @@
 #define SLUICE_SERVICES_STORAGE_STORAGE_SERVICE_H_
 
 #include "common/rpc/rpc.h"
+#include "common/ops/listener_metrics.h"
 #include "services/storage/data_store.h"
+#include "services/storage/log_store.h"
 #include "sluice/v1/storage.grpc.pb.h"
 
 namespace sluice {
@@ -10,8 +12,16 @@ namespace sluice {
 // gRPC adapter of DataStore; blocking work runs on `executor`.
 class StorageServiceImpl final : public v1::StorageService::CallbackService {
  public:
-  StorageServiceImpl(DataStore* store, BlockingExecutor* executor)
-      : store_(store), executor_(executor) {}
+  // `listener_metrics` and `commit_records` may be null.
+  StorageServiceImpl(DataStore* store, LogStore* logs,
+                     BlockingExecutor* executor,
+                     ListenerMetrics* listener_metrics = nullptr,
+                     Histogram* commit_records = nullptr)
+      : store_(store),
+        logs_(logs),
+        executor_(executor),
+        listener_metrics_(listener_metrics),
+        commit_records_(commit_records) {}
 
   grpc::ServerUnaryReactor* CreateTables(
       grpc::CallbackServerContext* context,
@@ -37,9 +47,25 @@ class StorageServiceImpl final : public v1::StorageService::CallbackService {
   grpc::ServerUnaryReactor* Purge(grpc::CallbackServerContext* context,
                                   const v1::PurgeRequest* request,
                                   v1::PurgeResponse* response) override;
+  grpc::ServerUnaryReactor* AppendLogs(grpc::CallbackServerContext* context,
+                                       const v1::AppendLogsRequest* request,
+                                       v1::AppendLogsResponse* response) override;
+  grpc::ServerUnaryReactor* ListLogs(grpc::CallbackServerContext* context,
+                                     const v1::ListLogsRequest* request,
+                                     v1::ListLogsResponse* response) override;
+  grpc::ServerUnaryReactor* GetLog(grpc::CallbackServerContext* context,
+                                   const v1::GetLogRequest* request,
+                                   v1::LogEntry* response) override;
 
  private:
   DataStore* store_;
+  LogStore* logs_;
+  // Counts one Write or Delete of a listener.
+  void Count(const std::string& listener, const grpc::Status& status,
+             int64_t records, int64_t bytes,
+             std::chrono::steady_clock::time_point start);
+  ListenerMetrics* listener_metrics_;
+  Histogram* commit_records_;
   BlockingExecutor* executor_;
 };
 

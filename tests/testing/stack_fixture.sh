@@ -31,6 +31,7 @@ SLUICE_BUILD=$build
 SLUICE_PORT_BASE=$base
 SLUICE_ADMIN_KEY=$key
 SLUICE_SOURCE=$source_dir
+SLUICE_METRICS_LISTENER_CAP=8
 ENV
     set -a; . "$dir/stack.env"; set +a
     if ! "$source_dir/scripts/stack.sh" up; then

@@ -9,9 +9,8 @@
 ABSL_FLAG(std::string, storage_target,
           sluice::EnvOr("SLUICE_STORAGE_TARGET", "127.0.0.1:9103"),
           "gRPC target of the storage service");
-ABSL_FLAG(int, interval_seconds,
-          sluice::EnvIntOr("SLUICE_RETENTION_INTERVAL_SECONDS", 60),
-          "how often every policy is applied");
+ABSL_FLAG(int, tick_ms, sluice::EnvIntOr("SLUICE_RETENTION_TICK_MS", 250),
+          "how often the scheduler looks for policies that are due");
 
 int main(int argc, char** argv) {
   sluice::InitService("retention", argc, argv);
@@ -31,7 +30,7 @@ int main(int argc, char** argv) {
   run.migrations = sluice::RetentionManager::Migrations();
   run.after_migrate = [&] {
     manager.StartScheduler(
-        std::chrono::seconds(absl::GetFlag(FLAGS_interval_seconds)));
+        std::chrono::milliseconds(absl::GetFlag(FLAGS_tick_ms)));
     return absl::OkStatus();
   };
   run.services = {&service};

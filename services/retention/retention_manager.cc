@@ -4,6 +4,11 @@
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <random>
+
+#include "absl/strings/str_cat.h"
 
 #include "common/mysql/mysql_pool.h"
 #include "common/rpc/rpc.h"
@@ -12,17 +17,40 @@
 
 namespace sluice {
 
+namespace {
+
+std::string UniqueHolder() {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  std::random_device random;
+  return absl::StrCat(host, ":", getpid(), ":", absl::Hex(random()));
+}
+
+}  // namespace
+
+RetentionManager::RetentionManager(MySqlPool* pool,
+                                   v1::StorageService::StubInterface* storage,
+                                   Options options)
+    : pool_(pool), storage_(storage), options_(std::move(options)) {
+  if (options_.holder.empty()) options_.holder = UniqueHolder();
+}
+
 RetentionManager::~RetentionManager() { Stop(); }
 
 std::vector<std::vector<std::string>> RetentionManager::Migrations() {
   return {{
-      "CREATE TABLE IF NOT EXISTS policies ("
-      " listener_uuid CHAR(36) NOT NULL PRIMARY KEY,"
-      " retention_seconds BIGINT NOT NULL,"
-      " last_run DATETIME(6) NULL,"
-      " deleted_total BIGINT NOT NULL DEFAULT 0"
-      ") ENGINE=InnoDB",
-  }};
+              "CREATE TABLE IF NOT EXISTS policies ("
+              " listener_uuid CHAR(36) NOT NULL PRIMARY KEY,"
+              " retention_seconds BIGINT NOT NULL,"
+              " last_run DATETIME(6) NULL,"
+              " deleted_total BIGINT NOT NULL DEFAULT 0"
+              ") ENGINE=InnoDB",
+          },
+          {
+              "ALTER TABLE policies"
+              " ADD COLUMN IF NOT EXISTS lease_holder VARCHAR(255) NULL,"
+              " ADD COLUMN IF NOT EXISTS lease_expires DATETIME(6) NULL",
+          }};
 }
 
 absl::Status RetentionManager::SetPolicy(const std::string& listener_uuid,
@@ -50,7 +78,39 @@ absl::Status RetentionManager::DeletePolicy(const std::string& listener_uuid) {
   });
 }
 
-absl::StatusOr<int64_t> RetentionManager::Purge(
+absl::StatusOr<bool> RetentionManager::Lease(const std::string& listener_uuid) {
+  int updated = 0;
+  SLUICE_RETURN_IF_ERROR(pool_->Run([&](sql::Connection& con) {
+    std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
+        "UPDATE policies SET lease_holder = ?,"
+        " lease_expires = UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND"
+        " WHERE listener_uuid = ? AND (lease_holder IS NULL OR lease_holder = ?"
+        " OR lease_expires < UTC_TIMESTAMP(6))"));
+    st->setString(1, options_.holder);
+    st->setInt64(2, std::chrono::duration_cast<std::chrono::microseconds>(
+                        options_.lease)
+                        .count());
+    st->setString(3, listener_uuid);
+    st->setString(4, options_.holder);
+    updated = st->executeUpdate();
+    return absl::OkStatus();
+  }));
+  return updated == 1;
+}
+
+void RetentionManager::Release(const std::string& listener_uuid) {
+  (void)pool_->Run([&](sql::Connection& con) {
+    std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
+        "UPDATE policies SET lease_holder = NULL, lease_expires = NULL"
+        " WHERE listener_uuid = ? AND lease_holder = ?"));
+    st->setString(1, listener_uuid);
+    st->setString(2, options_.holder);
+    st->executeUpdate();
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<int64_t> RetentionManager::PurgeLeased(
     const std::string& listener_uuid, int64_t retention_seconds) {
   v1::PurgeRequest request;
   request.set_listener_uuid(listener_uuid);
@@ -62,27 +122,49 @@ absl::StatusOr<int64_t> RetentionManager::Purge(
   request.mutable_cutoff()->set_seconds(micros / 1000000);
   request.mutable_cutoff()->set_nanos(static_cast<int32_t>(micros % 1000000) *
                                       1000);
-  request.set_batch_size(500);
-  v1::PurgeResponse response;
-  auto context =
-      ContextWithDeadline(std::chrono::minutes(5), /*wait_for_ready=*/true);
-  SLUICE_RETURN_IF_ERROR(
-      FromGrpcStatus(storage_->Purge(context.get(), request, &response)));
+  request.set_batch_size(options_.batch_size);
+  request.set_max_records(options_.records_per_call);
+  int64_t total = 0;
+  absl::Status failed;
+  for (bool first = true;; first = false) {
+    // The lease was taken just before the first call; renew it before each
+    // later one, and stop if another replica has it now.
+    if (!first) {
+      auto held = Lease(listener_uuid);
+      if (!held.ok()) {
+        failed = held.status();
+        break;
+      }
+      if (!*held) break;
+    }
+    v1::PurgeResponse response;
+    auto context = ContextWithDeadline(options_.lease, /*wait_for_ready=*/true);
+    absl::Status s =
+        FromGrpcStatus(storage_->Purge(context.get(), request, &response));
+    if (!s.ok()) {
+      failed = s;
+      break;
+    }
+    total += response.deleted();
+    if (response.done() || response.deleted() == 0) break;
+  }
   (void)pool_->Run([&](sql::Connection& con) {
     std::unique_ptr<sql::PreparedStatement> st(
         con.prepareStatement("UPDATE policies SET last_run = UTC_TIMESTAMP(6), "
                              "deleted_total = deleted_total + ?"
                              " WHERE listener_uuid = ?"));
-    st->setInt64(1, response.deleted());
+    st->setInt64(1, total);
     st->setString(2, listener_uuid);
     st->executeUpdate();
     return absl::OkStatus();
   });
-  return response.deleted();
+  Release(listener_uuid);
+  if (!failed.ok() && total == 0) return failed;
+  return total;
 }
 
 absl::StatusOr<int64_t> RetentionManager::RunNow(
-    const std::string& listener_uuid) {
+    const std::string& listener_uuid, std::chrono::milliseconds wait) {
   int64_t retention_seconds = 0;
   SLUICE_RETURN_IF_ERROR(pool_->Run([&](sql::Connection& con) {
     std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
@@ -93,22 +175,42 @@ absl::StatusOr<int64_t> RetentionManager::RunNow(
     return absl::OkStatus();
   }));
   if (retention_seconds <= 0) return 0;
-  return Purge(listener_uuid, retention_seconds);
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(bool held, Lease(listener_uuid));
+    if (held) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return absl::UnavailableError(
+          "another retention replica is purging this listener; retry");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return PurgeLeased(listener_uuid, retention_seconds);
 }
 
-absl::StatusOr<int64_t> RetentionManager::RunAll() {
-  std::vector<std::pair<std::string, int64_t>> policies;
+absl::StatusOr<int64_t> RetentionManager::RunDue() {
+  std::vector<std::pair<std::string, int64_t>> due;
   SLUICE_RETURN_IF_ERROR(pool_->Run([&](sql::Connection& con) {
     std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
-        "SELECT listener_uuid, retention_seconds FROM policies"));
+        "SELECT listener_uuid, retention_seconds FROM policies"
+        " WHERE (last_run IS NULL OR last_run <= UTC_TIMESTAMP(6) - INTERVAL"
+        "  LEAST(GREATEST(retention_seconds * 1000000 DIV 90, 500000),"
+        "  60000000) MICROSECOND)"
+        " AND (lease_holder IS NULL OR lease_expires < UTC_TIMESTAMP(6))"));
     std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
     while (rs->next())
-      policies.emplace_back(rs->getString(1).asStdString(), rs->getInt64(2));
+      due.emplace_back(rs->getString(1).asStdString(), rs->getInt64(2));
     return absl::OkStatus();
   }));
   int64_t total = 0;
-  for (const auto& [uuid, seconds] : policies) {
-    auto deleted = Purge(uuid, seconds);
+  for (const auto& [uuid, seconds] : due) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) break;
+    }
+    auto held = Lease(uuid);
+    if (!held.ok() || !*held) continue;  // another replica has it
+    auto deleted = PurgeLeased(uuid, seconds);
     if (deleted.ok()) {
       total += *deleted;
     } else {
@@ -119,12 +221,12 @@ absl::StatusOr<int64_t> RetentionManager::RunAll() {
   return total;
 }
 
-void RetentionManager::StartScheduler(std::chrono::seconds interval) {
-  scheduler_ = std::thread([this, interval] {
+void RetentionManager::StartScheduler(std::chrono::milliseconds tick) {
+  scheduler_ = std::thread([this, tick] {
     std::unique_lock<std::mutex> lock(mu_);
-    while (!cv_.wait_for(lock, interval, [this] { return stopping_; })) {
+    while (!cv_.wait_for(lock, tick, [this] { return stopping_; })) {
       lock.unlock();
-      auto deleted = RunAll();
+      auto deleted = RunDue();
       if (deleted.ok() && *deleted > 0)
         spdlog::info("msg=\"retention purged\" records={}", *deleted);
       lock.lock();

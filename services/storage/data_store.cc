@@ -919,8 +919,9 @@ absl::StatusOr<v1::ListRecordsResponse> DataStore::ListRecords(
 }
 
 absl::StatusOr<int64_t> DataStore::Purge(const std::string& listener_uuid,
-                                         int64_t cutoff_micros,
-                                         int batch_size) {
+                                         int64_t cutoff_micros, int batch_size,
+                                         int64_t max_records, bool* done) {
+  if (done != nullptr) *done = false;
   SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ListenerTables> lt,
                           Tables(listener_uuid));
   if (batch_size <= 0) batch_size = 500;
@@ -955,7 +956,11 @@ absl::StatusOr<int64_t> DataStore::Purge(const std::string& listener_uuid,
       return absl::OkStatus();
     }));
     total += deleted;
-    if (deleted < batch_size) break;
+    if (deleted < batch_size) {
+      if (done != nullptr) *done = true;
+      break;
+    }
+    if (max_records > 0 && total >= max_records) break;
   }
   return total;
 }

@@ -72,9 +72,13 @@ class DataStore {
   absl::StatusOr<v1::ListRecordsResponse> ListRecords(
       const v1::ListRecordsRequest& request);
   // Deletes records last modified before `cutoff_micros`, `batch_size` per
-  // transaction. Returns how many root records were deleted.
+  // transaction, until none is left or `max_records` (0: no limit) are
+  // deleted. Returns how many root records were deleted; `*done` says none
+  // is left.
   absl::StatusOr<int64_t> Purge(const std::string& listener_uuid,
-                                int64_t cutoff_micros, int batch_size);
+                                int64_t cutoff_micros, int batch_size,
+                                int64_t max_records = 0,
+                                bool* done = nullptr);
 
   // The cached tables of a listener; NOT_FOUND when it has none.
   absl::StatusOr<std::shared_ptr<const ListenerTables>> Tables(

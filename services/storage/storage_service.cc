@@ -118,10 +118,13 @@ grpc::ServerUnaryReactor* StorageServiceImpl::Purge(
   return executor_->Offload(context, [=] {
     int64_t cutoff = request->cutoff().seconds() * 1000000 +
                      request->cutoff().nanos() / 1000;
+    bool done = false;
     auto deleted =
-        store_->Purge(request->listener_uuid(), cutoff, request->batch_size());
+        store_->Purge(request->listener_uuid(), cutoff, request->batch_size(),
+                      request->max_records(), &done);
     if (!deleted.ok()) return ToGrpcStatus(deleted.status());
     response->set_deleted(*deleted);
+    response->set_done(done);
     return grpc::Status::OK;
   });
 }

@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: all deps build run up down test test-faults test-asan test-tsan fuzz clean
+.PHONY: all deps build run up down test test-faults test-asan test-tsan fuzz bench-features clean
 
 all: build
 
@@ -27,6 +27,12 @@ down:
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 600 -j 1 -LE faults
+
+# What webhook logging, transform scripts and a 1,000,000-record purge cost
+# ingest, on a stack of its own (bench/features.sh; results in
+# bench/results/features.json).
+bench-features: build
+	bench/features.sh
 
 # Every component killed and restarted under load (tests/faults).
 test-faults: build

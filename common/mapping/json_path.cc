@@ -1,5 +1,6 @@
 #include "common/mapping/json_path.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace sluice::mapping {
@@ -175,5 +176,35 @@ std::string JsonQuote(std::string_view text) {
   out.push_back('"');
   return out;
 }
+
+std::string FitUtf8(std::string_view text, size_t max_bytes) {
+  std::string out;
+  out.reserve(std::min(text.size(), max_bytes));
+  size_t i = 0;
+  while (i < text.size()) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
+               : (c >> 3) == 30 ? 4 : 0;
+    bool valid = n > 0 && i + n <= text.size();
+    for (size_t k = 1; valid && k < n; ++k)
+      valid = (static_cast<unsigned char>(text[i + k]) >> 6) == 2;
+    if (valid && n == 2) valid = c >= 0xC2;
+    if (valid && n == 3) {
+      unsigned char c1 = static_cast<unsigned char>(text[i + 1]);
+      valid = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
+    }
+    if (valid && n == 4) {
+      unsigned char c1 = static_cast<unsigned char>(text[i + 1]);
+      valid = c <= 0xF4 && !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+    }
+    std::string_view piece =
+        valid ? text.substr(i, n) : "\xEF\xBF\xBD";
+    if (out.size() + piece.size() > max_bytes) break;
+    out.append(piece);
+    i += valid ? n : 1;
+  }
+  return out;
+}
+
 
 }  // namespace sluice::mapping

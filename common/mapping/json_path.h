@@ -46,6 +46,10 @@ bool JsonNestsDeeperThan(std::string_view text, size_t limit);
 // Characters (code points) in UTF-8 `text`.
 size_t Utf8Length(std::string_view text);
 
+// `text` as valid UTF-8 (each byte of an invalid sequence becomes U+FFFD)
+// of at most `max_bytes`, cut at a character boundary.
+std::string FitUtf8(std::string_view text, size_t max_bytes);
+
 // `text` as a JSON string literal, quotes included. Invalid UTF-8 is kept
 // byte for byte; callers pass validated text.
 std::string JsonQuote(std::string_view text);

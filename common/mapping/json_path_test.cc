@@ -49,4 +49,15 @@ TEST(JsonPathTest, DepthScanIgnoresStringsAndNeverRecurses) {
 }
 
 }  // namespace
+TEST(JsonPath, FitUtf8KeepsTextValidAndShort) {
+  EXPECT_EQ(FitUtf8("plain", 100), "plain");
+  EXPECT_EQ(FitUtf8("bad \xff\xfe byte", 100),
+            "bad \xef\xbf\xbd\xef\xbf\xbd byte");
+  EXPECT_EQ(FitUtf8("\xed\xa0\x80", 100), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(FitUtf8("\xc3\xa9\xf0\x9f\x98\x80", 100), "\xc3\xa9\xf0\x9f\x98\x80");
+  // Cut at a character boundary, never inside one.
+  EXPECT_EQ(FitUtf8("ab\xf0\x9f\x98\x80", 4), "ab");
+  EXPECT_EQ(FitUtf8(std::string(10000, 'x'), 4096).size(), 4096u);
+}
+
 }  // namespace sluice::mapping

@@ -8,6 +8,7 @@ extern "C" {
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -30,7 +31,11 @@ using simdjson::dom::element_type;
 // The instruction hook runs every this many VM instructions.
 constexpr int kHookEvery = 1000;
 // Compiled scripts each thread keeps; the least recently used goes first.
-constexpr size_t kStatesPerThread = 16;
+constexpr size_t kStatesPerThread = 8;
+// A state holding more than this after a request is collected at once.
+constexpr size_t kCollectAbove = 4 * 1024 * 1024;
+// A script's output, all records together, is at most this large.
+constexpr size_t kMaxOutputBytes = 32 * 1024 * 1024;
 constexpr size_t kMaxDepth = mapping::kMaxJsonDepth;
 
 // Addresses that identify Sluice's values inside a Lua state.
@@ -71,15 +76,17 @@ std::string ErrorText(lua_State* L, int index) {
 class Sandbox {
  public:
   static absl::StatusOr<std::unique_ptr<Sandbox>> Create(
-      std::string_view source, const Limits& limits);
+      std::string_view source, const Limits& limits,
+      std::string_view scope = "");
   ~Sandbox() {
     if (L_ != nullptr) lua_close(L_);
   }
   Sandbox(const Sandbox&) = delete;
   Sandbox& operator=(const Sandbox&) = delete;
 
-  bool Holds(std::string_view source, const Limits& limits) const {
-    return source == source_ &&
+  bool Holds(std::string_view scope, std::string_view source,
+             const Limits& limits) const {
+    return scope == scope_ && source == source_ &&
            limits.instructions == limits_.instructions &&
            limits.memory_bytes == limits_.memory_bytes;
   }
@@ -89,8 +96,11 @@ class Sandbox {
  private:
   enum class Stop { kNone, kInstructions, kMemory };
 
-  Sandbox(std::string_view source, const Limits& limits)
-      : source_(source), limits_(limits) {}
+  Sandbox(std::string_view source, const Limits& limits,
+          std::string_view scope)
+      : source_(source), scope_(scope), limits_(limits) {}
+  // A full collection; finalizers cannot run (setmetatable refuses __gc).
+  void Collect() { lua_gc(L_, LUA_GCCOLLECT); }
 
   static Sandbox* Of(lua_State* L) {
     return *static_cast<Sandbox**>(lua_getextraspace(L));
@@ -101,6 +111,11 @@ class Sandbox {
   static int Load(lua_State* L);
   static int Array(lua_State* L);
   static int RejectionText(lua_State* L);
+  static int SetMetatable(lua_State* L);
+  static int Rep(lua_State* L);
+  static int Charged(lua_State* L);
+  // Counts `work` units of a library function against the budget.
+  static void Charge(lua_State* L, lua_Integer work);
   // Protected steps (run through lua_pcall: Lua raises memory errors with
   // longjmp, which must not cross C++ frames).
   static int OpenLibraries(lua_State* L);
@@ -117,13 +132,19 @@ class Sandbox {
     lua_sethook(L_, &Hook, LUA_MASKCOUNT, kHookEvery);
   }
   // The error for a failed call on `what` ("record 3", "the top level").
-  absl::Status Failure(int index_of_error, const std::string& what);
+  // `status` is lua_pcall's.
+  absl::Status Failure(int status, const std::string& what);
   void PushJson(element value);
   // Never raises a Lua error (it allocates nothing in the state).
   absl::Status WriteJson(int index, size_t depth, std::string* out);
+  static absl::Status TooLarge() {
+    return Rejected(absl::StrCat("the script's output is larger than ",
+                                 kMaxOutputBytes / (1024 * 1024), " MiB"));
+  }
 
   lua_State* L_ = nullptr;
   const std::string source_;
+  const std::string scope_;
   const Limits limits_;
   size_t used_ = 0;
   int64_t executed_ = 0;
@@ -141,10 +162,10 @@ void* Sandbox::Alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
     s->used_ -= osize;
     return nullptr;
   }
-  if (nsize > osize && s->used_ + (nsize - osize) > s->limits_.memory_bytes) {
-    s->stop_ = Stop::kMemory;
+  // Lua answers a refusal with an emergency collection and a retry, then
+  // LUA_ERRMEM; only that error counts as going over the limit.
+  if (nsize > osize && s->used_ + (nsize - osize) > s->limits_.memory_bytes)
     return nullptr;
-  }
   void* moved = std::realloc(ptr, nsize);
   if (moved == nullptr) return nullptr;
   s->used_ = s->used_ - osize + nsize;
@@ -205,6 +226,87 @@ int Sandbox::Load(lua_State* L) {
   return 1;
 }
 
+// setmetatable(t, mt), refusing a metatable with __gc: finalizers run
+// during collection, where the instruction hook cannot stop them.
+int Sandbox::SetMetatable(lua_State* L) {
+  lua_pushliteral(L, "__gc");
+  if (lua_type(L, 2) == LUA_TTABLE && lua_rawget(L, 2) != LUA_TNIL) {
+    return luaL_error(L, "metatables with __gc are not allowed");
+  }
+  lua_settop(L, 2);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, 2, 1);
+  return 1;
+}
+
+void Sandbox::Charge(lua_State* L, lua_Integer work) {
+  Sandbox* s = Of(L);
+  if (work < 0) work = 0;
+  if (work > s->limits_.instructions - s->executed_) {
+    s->stop_ = Stop::kInstructions;
+    s->executed_ = s->limits_.instructions + 1;
+    luaL_error(L, "instruction limit reached");
+  }
+  s->executed_ += work;
+}
+
+// string.rep(s, n [, sep]): refused before it starts when the result would
+// not fit the memory limit; an empty result returns at once.
+int Sandbox::Rep(lua_State* L) {
+  size_t length = 0, separator = 0;
+  luaL_checklstring(L, 1, &length);
+  lua_Integer n = luaL_checkinteger(L, 2);
+  luaL_optlstring(L, 3, "", &separator);
+  if (n <= 0 || length + separator == 0) {
+    lua_pushliteral(L, "");
+    return 1;
+  }
+  const size_t limit = Of(L)->limits_.memory_bytes;
+  if (static_cast<lua_Unsigned>(n) > limit / (length + separator)) {
+    Of(L)->stop_ = Stop::kMemory;
+    return luaL_error(L, "not enough memory");
+  }
+  Charge(L, n);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+// table.move, table.concat, table.unpack, table.insert and table.remove
+// loop in C over a range the script chooses: the range is charged to the
+// instruction budget first. Upvalue 1 is the original, upvalue 2 which
+// arguments give the range.
+int Sandbox::Charged(lua_State* L) {
+  lua_Integer work = 0;
+  switch (lua_tointeger(L, lua_upvalueindex(2))) {
+    case 0:  // move(a1, f, e, t [, a2])
+      work = luaL_checkinteger(L, 3) - luaL_checkinteger(L, 2) + 1;
+      break;
+    case 1:    // concat(t [, sep [, i [, j]]])
+    case 2: {  // unpack(t [, i [, j]])
+      int first = lua_tointeger(L, lua_upvalueindex(2)) == 1 ? 3 : 2;
+      luaL_checktype(L, 1, LUA_TTABLE);
+      lua_Integer i = luaL_optinteger(L, first, 1);
+      lua_Integer j = lua_isnoneornil(L, first + 1)
+                          ? static_cast<lua_Integer>(lua_rawlen(L, 1))
+                          : luaL_checkinteger(L, first + 1);
+      work = j - i + 1;
+      break;
+    }
+    default:  // insert / remove: shifts up to the length
+      if (lua_type(L, 1) == LUA_TTABLE)
+        work = static_cast<lua_Integer>(lua_rawlen(L, 1));
+      break;
+  }
+  Charge(L, work);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
 int Sandbox::Array(lua_State* L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
@@ -236,7 +338,22 @@ int Sandbox::OpenLibraries(lua_State* L) {
   lua_getglobal(L, LUA_STRLIBNAME);
   lua_pushnil(L);
   lua_setfield(L, -2, "dump");
+  lua_getfield(L, -1, "rep");
+  lua_pushcclosure(L, &Rep, 1);
+  lua_setfield(L, -2, "rep");
   lua_pop(L, 1);
+  lua_getglobal(L, LUA_TABLIBNAME);
+  const char* ranged[] = {"move", "concat", "unpack", "insert", "remove"};
+  for (int kind = 0; kind < 5; ++kind) {
+    lua_getfield(L, -1, ranged[kind]);
+    lua_pushinteger(L, kind);
+    lua_pushcclosure(L, &Charged, 2);
+    lua_setfield(L, -2, ranged[kind]);
+  }
+  lua_pop(L, 1);
+  lua_getglobal(L, "setmetatable");
+  lua_pushcclosure(L, &SetMetatable, 1);
+  lua_setglobal(L, "setmetatable");
   lua_register(L, "load", &Load);
   lua_register(L, "error", &Error);
   lua_register(L, "array", &Array);
@@ -311,12 +428,12 @@ absl::Status Sandbox::Open() {
 }
 
 absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
-    std::string_view source, const Limits& limits) {
+    std::string_view source, const Limits& limits, std::string_view scope) {
   if (source.size() > kMaxScriptBytes) {
     return InvalidScript(absl::StrCat("a script holds at most ",
                                       kMaxScriptBytes, " bytes"));
   }
-  std::unique_ptr<Sandbox> s(new Sandbox(source, limits));
+  std::unique_ptr<Sandbox> s(new Sandbox(source, limits, scope));
   if (absl::Status opened = s->Open(); !opened.ok()) return opened;
   lua_State* L = s->L_;
   if (luaL_loadbufferx(L, s->source_.data(), s->source_.size(), "=script",
@@ -324,8 +441,9 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
     return InvalidScript(WithLine(ErrorText(L, -1)));
   }
   s->Arm();
-  if (lua_pcall(L, 0, 0, 0) != LUA_OK || s->stop_ != Stop::kNone) {
-    absl::Status failed = s->Failure(-1, "its top level");
+  if (int status = lua_pcall(L, 0, 0, 0);
+      status != LUA_OK || s->stop_ != Stop::kNone) {
+    absl::Status failed = s->Failure(status, "its top level");
     return InvalidScript(std::string(failed.message()));
   }
   lua_pushcfunction(L, &TransformType);
@@ -337,7 +455,9 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   return s;
 }
 
-absl::Status Sandbox::Failure(int index_of_error, const std::string& what) {
+absl::Status Sandbox::Failure(int status, const std::string& what) {
+  const int index_of_error = -1;
+  if (stop_ == Stop::kNone && status == LUA_ERRMEM) stop_ = Stop::kMemory;
   std::string message;
   switch (stop_) {
     case Stop::kInstructions:
@@ -362,7 +482,7 @@ absl::Status Sandbox::Failure(int index_of_error, const std::string& what) {
   }
   lua_settop(L_, 0);
   stop_ = Stop::kNone;
-  lua_gc(L_, LUA_GCCOLLECT);
+  Collect();
   return Rejected(message);
 }
 
@@ -468,18 +588,26 @@ absl::Status Sandbox::WriteJson(int index, size_t depth, std::string* out) {
     marked = lua_rawequal(L_, -1, -2);
     lua_pop(L_, 2);
   }
-  lua_Integer length = static_cast<lua_Integer>(lua_rawlen(L_, index));
-  bool is_array = marked;
-  if (!marked && length > 0) {
-    // An array when its keys are exactly 1..length.
-    lua_Integer keys = 0;
-    lua_pushnil(L_);
-    while (lua_next(L_, index) != 0) {
-      lua_pop(L_, 1);
-      ++keys;
+  // One pass over the keys: an array has only the keys 1..n (a marked one
+  // may have holes, written as null).
+  lua_Integer keys = 0, largest = 0;
+  bool integer_keys = true;
+  lua_pushnil(L_);
+  while (lua_next(L_, index) != 0) {
+    lua_pop(L_, 1);
+    ++keys;
+    if (lua_isinteger(L_, -1) && lua_tointeger(L_, -1) >= 1) {
+      largest = std::max(largest, lua_tointeger(L_, -1));
+    } else {
+      integer_keys = false;
     }
-    is_array = keys == length;
   }
+  if (marked && !integer_keys)
+    return Rejected("the script returned an array with a field that is not an index");
+  bool is_array = marked || (keys > 0 && integer_keys && largest == keys);
+  lua_Integer length = largest;
+  if (static_cast<size_t>(length) > kMaxOutputBytes)
+    return Rejected("the script returned an array too large to write");
   if (is_array) {
     out->push_back('[');
     for (lua_Integer i = 1; i <= length; ++i) {
@@ -490,6 +618,7 @@ absl::Status Sandbox::WriteJson(int index, size_t depth, std::string* out) {
                                          : WriteJson(-1, depth + 1, out);
       lua_pop(L_, 1);
       if (!s.ok()) return s;
+      if (out->size() > kMaxOutputBytes) return TooLarge();
     }
     out->push_back(']');
     return absl::OkStatus();
@@ -528,6 +657,7 @@ absl::Status Sandbox::WriteJson(int index, size_t depth, std::string* out) {
     out->push_back(':');
     absl::Status s = WriteJson(-1, depth + 1, out);
     lua_pop(L_, 1);
+    if (s.ok() && out->size() > kMaxOutputBytes) s = TooLarge();
     if (!s.ok()) {
       lua_pop(L_, 1);
       return s;
@@ -543,7 +673,8 @@ absl::StatusOr<std::string> Sandbox::Run(element records,
   Arm();
   lua_pushcfunction(L_, &PushContextRef);
   lua_pushlightuserdata(L_, const_cast<Context*>(&context));
-  if (lua_pcall(L_, 1, 0, 0) != LUA_OK) return Failure(-1, "its context");
+  if (int status = lua_pcall(L_, 1, 0, 0); status != LUA_OK)
+    return Failure(status, "its context");
   std::string out = "[";
   bool first = true;
   size_t index = 0;
@@ -552,8 +683,9 @@ absl::StatusOr<std::string> Sandbox::Run(element records,
     lua_pushcfunction(L_, &CallTransform);
     lua_pushlightuserdata(L_, &record);
     std::string what = absl::StrCat("record ", index);
-    if (lua_pcall(L_, 1, 1, 0) != LUA_OK || stop_ != Stop::kNone)
-      return Failure(-1, what);
+    if (int status = lua_pcall(L_, 1, 1, 0);
+        status != LUA_OK || stop_ != Stop::kNone)
+      return Failure(status, what);
     if (lua_type(L_, -1) == LUA_TTABLE) {
       if (!first) out.push_back(',');
       first = false;
@@ -584,22 +716,23 @@ absl::StatusOr<std::string> Sandbox::Run(element records,
   }
   luaL_unref(L_, LUA_REGISTRYINDEX, context_);
   context_ = LUA_NOREF;
+  if (used_ > kCollectAbove) Collect();
   if (!status.ok()) return status;
   out.push_back(']');
   return out;
 }
 
 // The thread's compiled scripts, most recently used first.
-Sandbox* ThreadSandbox(std::string_view source, const Limits& limits,
-                       absl::Status* error) {
+Sandbox* ThreadSandbox(std::string_view scope, std::string_view source,
+                       const Limits& limits, absl::Status* error) {
   thread_local std::list<std::unique_ptr<Sandbox>> sandboxes;
   for (auto it = sandboxes.begin(); it != sandboxes.end(); ++it) {
-    if ((*it)->Holds(source, limits)) {
+    if ((*it)->Holds(scope, source, limits)) {
       sandboxes.splice(sandboxes.begin(), sandboxes, it);
       return sandboxes.front().get();
     }
   }
-  auto created = Sandbox::Create(source, limits);
+  auto created = Sandbox::Create(source, limits, scope);
   if (!created.ok()) {
     *error = created.status();
     return nullptr;
@@ -654,7 +787,7 @@ absl::StatusOr<std::string> Transform(std::string_view source,
                      " records"));
   }
   absl::Status error;
-  Sandbox* sandbox = ThreadSandbox(source, limits, &error);
+  Sandbox* sandbox = ThreadSandbox(context.scope, source, limits, &error);
   if (sandbox == nullptr) return error;
   auto out = sandbox->Run(at, context);
   if (parser.capacity() > (1 << 20)) parser = simdjson::dom::parser();

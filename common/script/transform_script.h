@@ -19,8 +19,13 @@ namespace sluice::script {
 //
 // Scripts run sandboxed: only the base (without dofile, loadfile,
 // collectgarbage; load takes text only), string (without dump), table, math,
-// utf8 and coroutine libraries; no io, os, require, package or debug. Every
-// call has an instruction budget and every state a memory cap.
+// utf8 and coroutine libraries; no io, os, require, package or debug;
+// setmetatable refuses __gc (finalizers would run outside the budget). Every
+// call has an instruction budget, which library loops over a range the
+// script chooses (string.rep, table.move, …) are charged against too, and
+// every state a memory cap. Lua patterns (string.find, match, gmatch, gsub)
+// run in C, where the budget cannot see: a pattern that backtracks badly on
+// a long subject can run long.
 //
 // JSON in Lua: objects are tables with string keys, arrays are tables with
 // keys 1..n (marked, so an empty array stays an array), JSON null is the
@@ -39,6 +44,9 @@ struct Limits {
 
 // What transform() receives as `ctx`.
 struct Context {
+  // Whose script this is (a listener's uuid): states are never shared
+  // between scopes, so one listener's globals are never another's.
+  std::string scope;
   std::string listener;  // the listener's name
   std::string method;    // POST, PUT or PATCH
   std::string received;  // RFC 3339 UTC time the request arrived

@@ -14,8 +14,16 @@ namespace {
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
 
-const Context kContext{"orders", "POST", "2026-12-02T00:00:00Z",
-                       {{"content-type", "application/json"}}};
+Context MakeContext() {
+  Context c;
+  c.scope = "listener-1";
+  c.listener = "orders";
+  c.method = "POST";
+  c.received = "2026-12-02T00:00:00Z";
+  c.headers = {{"content-type", "application/json"}};
+  return c;
+}
+const Context kContext = MakeContext();
 
 absl::StatusOr<nlohmann::json> RunScript(const std::string& script,
                                    const std::string& body,
@@ -153,6 +161,75 @@ TEST(TransformScript, LimitsStopRunawayScripts) {
   // The thread's state is still usable afterwards.
   auto out = RunScript("function transform(r) return r end", R"({"id":1})");
   EXPECT_TRUE(out.ok()) << out.status();
+}
+
+TEST(TransformScript, LibraryLoopsAndFinalizersAreBounded) {
+  // C loops over ranges the script picks are charged before they start.
+  // An empty result returns at once, however many repeats.
+  EXPECT_TRUE(RunScript("function transform(r) r.s = string.rep('', "
+                        "math.maxinteger) return r end",
+                        "{}")
+                  .ok());
+  EXPECT_THAT(Rejection("function transform(r) local s = string.rep('ab', "
+                        "math.maxinteger // 4) return r end",
+                        "{}"),
+              HasSubstr("memory limit"));
+  EXPECT_THAT(Rejection("function transform(r) table.move({}, 1, "
+                        "math.maxinteger - 1, 2) return r end",
+                        "{}"),
+              HasSubstr("instruction limit"));
+  EXPECT_THAT(Rejection("function transform(r) return {table.unpack({}, 1, "
+                        "1e8)} end",
+                        "{}"),
+              HasSubstr("instruction limit"));
+  EXPECT_THAT(Rejection("function transform(r) table.concat({}, ',', 1, "
+                        "math.maxinteger) return r end",
+                        "{}"),
+              HasSubstr("instruction limit"));
+  // Finalizers would run during collection, outside the budget.
+  EXPECT_THAT(Rejection("function transform(r) setmetatable({}, {__gc = "
+                        "function() while true do end end}) return r end",
+                        "{}"),
+              HasSubstr("__gc"));
+  EXPECT_THAT(Check("setmetatable({}, {__gc = true}) function transform(r) end")
+                  .message(),
+              HasSubstr("__gc"));
+  // Output that shares tables is bounded by its written size.
+  EXPECT_THAT(Rejection("function transform(r) local t = {1} for i = 1, 40 do "
+                        "t = {t, t} end r.t = t return r end",
+                        "{}"),
+              AnyOf(HasSubstr("larger than"), HasSubstr("nested deeper")));
+  EXPECT_THAT(Rejection("function transform(r) local t = {1} for i = 1, 30 do "
+                        "t = {t, t} end r.t = t return r end",
+                        "{}"),
+              HasSubstr("larger than"));
+}
+
+TEST(TransformScript, ArraysWithHolesLoseNothing) {
+  auto out = RunScript(
+      "function transform(r) r.mixed = {[1] = 'a', [3] = 'c', k = 'v'} "
+      "r.items[5] = 'e' return r end",
+      R"({"items":["a"]})");
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ((*out)[0]["mixed"],
+            nlohmann::json::parse(R"({"1":"a","3":"c","k":"v"})"));
+  EXPECT_EQ((*out)[0]["items"],
+            nlohmann::json::parse(R"(["a",null,null,null,"e"])"));
+  EXPECT_THAT(Rejection("function transform(r) r.items.k = 1 return r end",
+                        R"({"items":[]})"),
+              HasSubstr("not an index"));
+}
+
+TEST(TransformScript, ScopesNeverShareAState) {
+  const std::string script =
+      "n = 0 function transform(r) n = n + 1 r.n = n return r end";
+  Context a = kContext, b = kContext;
+  a.scope = "listener-a";
+  b.scope = "listener-b";
+  ASSERT_TRUE(Transform(script, "{}", {}, a).ok());
+  auto second = Transform(script, "{}", {}, b);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(nlohmann::json::parse(*second)[0]["n"], 1);
 }
 
 TEST(TransformScript, CheckReportsTheLine) {

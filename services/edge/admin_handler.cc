@@ -258,6 +258,7 @@ class Router {
       return respond_->Error(ToHttpError(checked));
     }
     script::Context ctx;
+    ctx.scope = "scripts/test";
     ctx.listener = "test";
     ctx.method = "POST";
     ctx.received = mapping::FormatIso8601(

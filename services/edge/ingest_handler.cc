@@ -84,6 +84,7 @@ void Write(const IngestContext& context, std::shared_ptr<RequestCopy> request,
   std::string transformed;
   if (!listener.script().empty()) {
     script::Context ctx;
+    ctx.scope = listener.uuid();
     ctx.listener = listener.name();
     ctx.method = request->method;
     ctx.received = mapping::FormatIso8601(

@@ -56,7 +56,7 @@ ABSL_FLAG(std::string, console_file, sluice::EnvOr("SLUICE_CONSOLE_FILE", ""),
           "HTML of the web console");
 ABSL_FLAG(int, log_entries, sluice::EnvIntOr("SLUICE_LOG_ENTRIES", 10),
           "webhook log entries kept per listener (storage's setting of the "
-          "same name must match)");
+          "same name must match); 0 turns webhook logging off");
 ABSL_FLAG(int, log_body_bytes,
           sluice::EnvIntOr("SLUICE_LOG_BODY_BYTES", 1024 * 1024),
           "largest body a webhook log entry keeps for replay");
@@ -137,7 +137,8 @@ int main(int argc, char** argv) {
             backends.storage->AppendLogs(context.get(), request, &response));
       },
       log_options);
-  webhook_log.Start();
+  const bool logging = absl::GetFlag(FLAGS_log_entries) > 0;
+  if (logging) webhook_log.Start();
   metrics.AddSection([&listener_metrics] { return listener_metrics.Render(); });
   metrics.AddSection([&webhook_log] { return webhook_log.RenderMetrics(); });
   sluice::edge::ListenerCache listeners(
@@ -188,7 +189,8 @@ int main(int argc, char** argv) {
   sluice::edge::PasswordChecker passwords(2, 256, 10000);
   sluice::edge::IngestContext ingest{&backends, &listeners, &metrics,
                                      &limiter,  &passwords, &index,
-                                     &webhook_log, &listener_metrics};
+                                     logging ? &webhook_log : nullptr,
+                                     &listener_metrics};
   admin->ingest = &ingest;
   std::unique_ptr<Pistache::Http::Endpoint> ingest_endpoint, admin_endpoint;
   const std::string address = absl::GetFlag(FLAGS_listen_address);

@@ -9,11 +9,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "common/mapping/json_path.h"
 
 namespace sluice::edge {
 namespace {
 
 constexpr const char* kRedacted = "[redacted]";
+// Paths, errors and header values are logged up to this many bytes.
+constexpr size_t kMaxText = 4096;
 
 // Headers that carry credentials or signatures under any listener.
 const std::set<std::string>& CredentialHeaders() {
@@ -29,8 +32,8 @@ const std::set<std::string>& CredentialHeaders() {
 // Query parameters treated as credentials under any listener.
 const std::set<std::string>& CredentialParameters() {
   static const auto* names = new std::set<std::string>{
-      "token",  "access_token", "api_key", "apikey",   "key",
-      "secret", "password",     "sig",     "signature", "auth"};
+      "token",  "access_token", "api_key", "apikey", "secret",
+      "password", "sig",        "signature", "auth"};
   return *names;
 }
 
@@ -126,8 +129,10 @@ void RequestLog::Finish(int status, const std::string& error_code,
   e.set_integration_uuid(integration_uuid);
   e.set_listener_uuid(listener_uuid);
   e.set_listener_name(listener_name);
+  // Protobuf strings must be UTF-8: what a sender put in its path or
+  // headers is made so, or it would cost the whole batch.
   e.set_method(r.method);
-  e.set_path(PathForLog(r.path, r.query, auth));
+  e.set_path(mapping::FitUtf8(PathForLog(r.path, r.query, auth), kMaxText));
   e.set_status(status);
   e.set_latency_ms(static_cast<int64_t>(seconds * 1000 + 0.5));
   e.set_bytes(static_cast<int64_t>(r.body.size()));
@@ -144,14 +149,14 @@ void RequestLog::Finish(int status, const std::string& error_code,
     for (const auto& [name, value] : r.query) {
       if (IsCredentialParameter(name, auth)) secrets.push_back(value);
     }
-    e.set_error(Redact(error_message, secrets));
+    e.set_error(mapping::FitUtf8(Redact(error_message, secrets), kMaxText));
     if (authenticated && r.body.size() <= sink->options().max_kept_body_bytes) {
       e.set_replayable(true);
       e.set_body(r.body);
       for (auto& [name, value] : kept) {
         auto* h = e.add_headers();
-        h->set_name(name);
-        h->set_value(value);
+        h->set_name(mapping::FitUtf8(name, kMaxText));
+        h->set_value(mapping::FitUtf8(value, kMaxText));
       }
     }
   }

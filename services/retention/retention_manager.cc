@@ -33,6 +33,8 @@ RetentionManager::RetentionManager(MySqlPool* pool,
                                    Options options)
     : pool_(pool), storage_(storage), options_(std::move(options)) {
   if (options_.holder.empty()) options_.holder = UniqueHolder();
+  // Storage must stop a purge call before the lease could run out.
+  options_.lease = std::max(options_.lease, std::chrono::milliseconds(300));
 }
 
 RetentionManager::~RetentionManager() { Stop(); }
@@ -78,7 +80,8 @@ absl::Status RetentionManager::DeletePolicy(const std::string& listener_uuid) {
   });
 }
 
-absl::StatusOr<bool> RetentionManager::Lease(const std::string& listener_uuid) {
+absl::StatusOr<bool> RetentionManager::Lease(const std::string& listener_uuid,
+                                             const std::string& holder) {
   int updated = 0;
   SLUICE_RETURN_IF_ERROR(pool_->Run([&](sql::Connection& con) {
     std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
@@ -86,32 +89,34 @@ absl::StatusOr<bool> RetentionManager::Lease(const std::string& listener_uuid) {
         " lease_expires = UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND"
         " WHERE listener_uuid = ? AND (lease_holder IS NULL OR lease_holder = ?"
         " OR lease_expires < UTC_TIMESTAMP(6))"));
-    st->setString(1, options_.holder);
+    st->setString(1, holder);
     st->setInt64(2, std::chrono::duration_cast<std::chrono::microseconds>(
                         options_.lease)
                         .count());
     st->setString(3, listener_uuid);
-    st->setString(4, options_.holder);
+    st->setString(4, holder);
     updated = st->executeUpdate();
     return absl::OkStatus();
   }));
   return updated == 1;
 }
 
-void RetentionManager::Release(const std::string& listener_uuid) {
+void RetentionManager::Release(const std::string& listener_uuid,
+                               const std::string& holder) {
   (void)pool_->Run([&](sql::Connection& con) {
     std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
         "UPDATE policies SET lease_holder = NULL, lease_expires = NULL"
         " WHERE listener_uuid = ? AND lease_holder = ?"));
     st->setString(1, listener_uuid);
-    st->setString(2, options_.holder);
+    st->setString(2, holder);
     st->executeUpdate();
     return absl::OkStatus();
   });
 }
 
 absl::StatusOr<int64_t> RetentionManager::PurgeLeased(
-    const std::string& listener_uuid, int64_t retention_seconds) {
+    const std::string& listener_uuid, int64_t retention_seconds,
+    const std::string& holder) {
   v1::PurgeRequest request;
   request.set_listener_uuid(listener_uuid);
   auto cutoff = std::chrono::system_clock::now() -
@@ -130,7 +135,7 @@ absl::StatusOr<int64_t> RetentionManager::PurgeLeased(
     // The lease was taken just before the first call; renew it before each
     // later one, and stop if another replica has it now.
     if (!first) {
-      auto held = Lease(listener_uuid);
+      auto held = Lease(listener_uuid, holder);
       if (!held.ok()) {
         failed = held.status();
         break;
@@ -138,7 +143,10 @@ absl::StatusOr<int64_t> RetentionManager::PurgeLeased(
       if (!*held) break;
     }
     v1::PurgeResponse response;
-    auto context = ContextWithDeadline(options_.lease, /*wait_for_ready=*/true);
+    // Storage stops at this deadline (between transactions), well inside
+    // the lease.
+    auto context =
+        ContextWithDeadline(options_.lease / 3, /*wait_for_ready=*/true);
     absl::Status s =
         FromGrpcStatus(storage_->Purge(context.get(), request, &response));
     if (!s.ok()) {
@@ -158,7 +166,9 @@ absl::StatusOr<int64_t> RetentionManager::PurgeLeased(
     st->executeUpdate();
     return absl::OkStatus();
   });
-  Release(listener_uuid);
+  // After a failed call storage may still be finishing a transaction: the
+  // lease then runs out instead of being handed on at once.
+  if (failed.ok()) Release(listener_uuid, holder);
   if (!failed.ok() && total == 0) return failed;
   return total;
 }
@@ -176,8 +186,9 @@ absl::StatusOr<int64_t> RetentionManager::RunNow(
   }));
   if (retention_seconds <= 0) return 0;
   auto deadline = std::chrono::steady_clock::now() + wait;
+  const std::string holder = NextHolder();
   while (true) {
-    SLUICE_ASSIGN_OR_RETURN(bool held, Lease(listener_uuid));
+    SLUICE_ASSIGN_OR_RETURN(bool held, Lease(listener_uuid, holder));
     if (held) break;
     if (std::chrono::steady_clock::now() >= deadline) {
       return absl::UnavailableError(
@@ -185,7 +196,7 @@ absl::StatusOr<int64_t> RetentionManager::RunNow(
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  return PurgeLeased(listener_uuid, retention_seconds);
+  return PurgeLeased(listener_uuid, retention_seconds, holder);
 }
 
 absl::StatusOr<int64_t> RetentionManager::RunDue() {
@@ -208,9 +219,10 @@ absl::StatusOr<int64_t> RetentionManager::RunDue() {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) break;
     }
-    auto held = Lease(uuid);
-    if (!held.ok() || !*held) continue;  // another replica has it
-    auto deleted = PurgeLeased(uuid, seconds);
+    const std::string holder = NextHolder();
+    auto held = Lease(uuid, holder);
+    if (!held.ok() || !*held) continue;  // another purge has it
+    auto deleted = PurgeLeased(uuid, seconds, holder);
     if (deleted.ok()) {
       total += *deleted;
     } else {

@@ -64,19 +64,26 @@ class RetentionManager {
   void StartScheduler(std::chrono::milliseconds tick);
   void Stop();
 
-  const std::string& holder() const { return options_.holder; }
 
  private:
-  // True when this replica holds (or now took, or renewed) the lease.
-  absl::StatusOr<bool> Lease(const std::string& listener_uuid);
-  void Release(const std::string& listener_uuid);
+  // True when `holder` holds (or now took, or renewed) the lease. Each purge
+  // takes the lease under a name of its own, so two purges in one replica
+  // exclude each other as well.
+  absl::StatusOr<bool> Lease(const std::string& listener_uuid,
+                             const std::string& holder);
+  void Release(const std::string& listener_uuid, const std::string& holder);
+  std::string NextHolder() {
+    return options_.holder + "#" + std::to_string(++purges_);
+  }
   // Purges under a held lease, renewing it between calls.
   absl::StatusOr<int64_t> PurgeLeased(const std::string& listener_uuid,
-                                      int64_t retention_seconds);
+                                      int64_t retention_seconds,
+                                      const std::string& holder);
 
   MySqlPool* pool_;
   v1::StorageService::StubInterface* storage_;
   Options options_;
+  std::atomic<uint64_t> purges_{0};
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

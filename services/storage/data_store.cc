@@ -918,9 +918,10 @@ absl::StatusOr<v1::ListRecordsResponse> DataStore::ListRecords(
   return response;
 }
 
-absl::StatusOr<int64_t> DataStore::Purge(const std::string& listener_uuid,
-                                         int64_t cutoff_micros, int batch_size,
-                                         int64_t max_records, bool* done) {
+absl::StatusOr<int64_t> DataStore::Purge(
+    const std::string& listener_uuid, int64_t cutoff_micros, int batch_size,
+    int64_t max_records, bool* done,
+    std::chrono::system_clock::time_point deadline) {
   if (done != nullptr) *done = false;
   SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ListenerTables> lt,
                           Tables(listener_uuid));
@@ -961,6 +962,7 @@ absl::StatusOr<int64_t> DataStore::Purge(const std::string& listener_uuid,
       break;
     }
     if (max_records > 0 && total >= max_records) break;
+    if (std::chrono::system_clock::now() >= deadline) break;
   }
   return total;
 }

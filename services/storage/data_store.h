@@ -75,10 +75,12 @@ class DataStore {
   // transaction, until none is left or `max_records` (0: no limit) are
   // deleted. Returns how many root records were deleted; `*done` says none
   // is left.
-  absl::StatusOr<int64_t> Purge(const std::string& listener_uuid,
-                                int64_t cutoff_micros, int batch_size,
-                                int64_t max_records = 0,
-                                bool* done = nullptr);
+  // No transaction starts after `deadline`.
+  absl::StatusOr<int64_t> Purge(
+      const std::string& listener_uuid, int64_t cutoff_micros, int batch_size,
+      int64_t max_records = 0, bool* done = nullptr,
+      std::chrono::system_clock::time_point deadline =
+          std::chrono::system_clock::time_point::max());
 
   // The cached tables of a listener; NOT_FOUND when it has none.
   absl::StatusOr<std::shared_ptr<const ListenerTables>> Tables(

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/mapping/json_path.h"
 #include "common/mapping/timestamp.h"
 #include "common/mysql/mysql_pool.h"
 #include "common/status/status_macros.h"
@@ -19,6 +20,8 @@ namespace sluice {
 namespace {
 
 constexpr int kMaxListed = 1000;
+// Paths and errors are kept up to this many bytes.
+constexpr size_t kMaxTextBytes = 4096;
 // Rows per INSERT statement (14 parameters each).
 constexpr int kRowsPerInsert = 200;
 
@@ -102,13 +105,13 @@ absl::StatusOr<int64_t> LogStore::Append(
       for (size_t i = begin; i < end; ++i) {
         const v1::LogEntry& e = *kept[i];
         st->setInt64(p++, Micros(e.time()));
-        st->setString(p++, e.integration_uuid());
-        st->setString(p++, e.listener_uuid());
-        st->setString(p++, e.listener_name());
-        st->setString(p++, e.method());
-        st->setString(p++, e.path());
+        st->setString(p++, mapping::FitUtf8(e.integration_uuid(), 36));
+        st->setString(p++, mapping::FitUtf8(e.listener_uuid(), 36));
+        st->setString(p++, mapping::FitUtf8(e.listener_name(), 255));
+        st->setString(p++, mapping::FitUtf8(e.method(), 16));
+        st->setString(p++, mapping::FitUtf8(e.path(), kMaxTextBytes));
         st->setInt(p++, e.status());
-        st->setString(p++, e.error());
+        st->setString(p++, mapping::FitUtf8(e.error(), kMaxTextBytes));
         st->setInt64(p++, e.latency_ms());
         st->setInt64(p++, e.bytes());
         st->setBoolean(p++, e.replayable());

@@ -121,7 +121,8 @@ grpc::ServerUnaryReactor* StorageServiceImpl::Purge(
     bool done = false;
     auto deleted =
         store_->Purge(request->listener_uuid(), cutoff, request->batch_size(),
-                      request->max_records(), &done);
+                      request->max_records(), &done,
+                      context->deadline() - std::chrono::seconds(1));
     if (!deleted.ok()) return ToGrpcStatus(deleted.status());
     response->set_deleted(*deleted);
     response->set_done(done);

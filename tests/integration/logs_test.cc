@@ -2,9 +2,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <grpcpp/grpcpp.h>
+
 #include <thread>
 
 #include "absl/strings/str_split.h"
+#include "sluice/v1/storage.grpc.pb.h"
 #include "tests/integration/listener_fixture.h"
 
 namespace sluice::testing {
@@ -264,6 +267,49 @@ TEST_F(LogsTest, IngestSucceedsWhenTheLogCannotBeWritten) {
   // Logging resumes.
   ASSERT_EQ(Post(l, R"({"id":21})").status, 200);
   EXPECT_EQ(Entries(l, 1).size(), 1u);
+}
+
+TEST_F(LogsTest, HeadersThatAreNotUtf8AreLoggedToo) {
+  TestListener l = TokenListener();
+  HttpResponse r = Send(l, "POST", R"({"id":"x"})",
+                        {"Content-Type: application/json", "X-Odd: caf\xe9"});
+  ASSERT_EQ(r.status, 400) << r.body;
+  ASSERT_EQ(Post(l, R"({"id":1})").status, 200);
+  json entries = Entries(l, 2);
+  ASSERT_EQ(entries.size(), 2u);
+  HttpResponse detail =
+      stack_.Admin("GET", "/api/v1/logs/" + entries[1]["id"].get<std::string>());
+  EXPECT_EQ(json::parse(detail.body)["headers"]["x-odd"], "caf\xef\xbf\xbd");
+}
+
+TEST_F(LogsTest, AnOddEntryNeverCostsItsBatch) {
+  // Straight to storage, as any client may send them: a path far over the
+  // column and ordinary entries in the same batch.
+  TestListener l = TokenListener();
+  auto channel = grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(stack_.port(9)),
+      grpc::InsecureChannelCredentials());
+  auto storage = v1::StorageService::NewStub(channel);
+  v1::AppendLogsRequest request;
+  for (int i = 0; i < 3; ++i) {
+    v1::LogEntry* e = request.add_entries();
+    e->set_integration_uuid(l.integration);
+    e->set_listener_uuid(l.uuid);
+    e->set_listener_name(ListenerName(l));
+    e->set_method("POST");
+    e->set_status(400);
+    e->set_path(i == 0 ? "/" + std::string(100000, 'p') : "/ok");
+    e->set_error("fine");
+  }
+  grpc::ClientContext context;
+  v1::AppendLogsResponse response;
+  grpc::Status status = storage->AppendLogs(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.stored(), 3);
+  json entries = Entries(l, 3);
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[2]["path"].get<std::string>().size(), 4096u);
+  EXPECT_EQ(entries[1]["path"], "/ok");
 }
 
 TEST_F(LogsTest, PerListenerMetricsAndTheirCap) {

@@ -35,6 +35,24 @@ bool Failed(const absl::Status& status, const std::shared_ptr<Responder>& r) {
   return true;
 }
 
+// From here on the answer goes to the listener's log and metrics.
+std::shared_ptr<RequestLog> AttachLog(const IngestContext& context,
+                                      std::shared_ptr<RequestCopy> request,
+                                      Responder& respond,
+                                      const std::string& integration_uuid,
+                                      const v1::Listener& listener) {
+  auto log = std::make_shared<RequestLog>();
+  log->sink = context.log;
+  log->metrics = context.listener_metrics;
+  log->request = std::move(request);
+  log->integration_uuid = integration_uuid;
+  log->listener_uuid = listener.uuid();
+  log->listener_name = listener.name();
+  log->auth = listener.auth();
+  respond.Attach(log);
+  return log;
+}
+
 void Delete(const IngestContext& context, const RequestCopy& request,
             std::shared_ptr<Responder> respond, const ListenerEntry& entry,
             const ListenerPath& path) {
@@ -164,15 +182,8 @@ void IngestHandler::Handle(const IngestContext& context,
         }
         const v1::Verifier& verifier = (*entry)->verifier;
         const std::string& uuid = (*entry)->listener.uuid();
-        auto log = std::make_shared<RequestLog>();
-        log->sink = context.log;
-        log->metrics = context.listener_metrics;
-        log->request = request;
-        log->integration_uuid = path.integration;
-        log->listener_uuid = uuid;
-        log->listener_name = (*entry)->listener.name();
-        log->auth = (*entry)->listener.auth();
-        respond->Attach(log);
+        auto log = AttachLog(context, request, *respond, path.integration,
+                             (*entry)->listener);
         if (int wait = context.limiter->BlockedFor(uuid, request->client);
             wait > 0) {
           respond->Error(HttpError{
@@ -276,17 +287,10 @@ void IngestHandler::Replay(const IngestContext& context,
           }
           return;
         }
-        auto log = std::make_shared<RequestLog>();
-        log->sink = context.log;
-        log->metrics = context.listener_metrics;
-        log->request = request;
-        log->integration_uuid = path.integration;
-        log->listener_uuid = (*entry)->listener.uuid();
-        log->listener_name = (*entry)->listener.name();
-        log->auth = (*entry)->listener.auth();
+        auto log = AttachLog(context, request, *respond, path.integration,
+                             (*entry)->listener);
         log->authenticated = true;
         log->replay_of = replay_of;
-        respond->Attach(log);
         Write(context, request, respond, *entry, path);
       });
 }

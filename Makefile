@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: all deps build run up down test test-faults test-asan test-tsan fuzz bench-features clean
+.PHONY: all deps build run up down test test-faults test-asan test-tsan fuzz bench bench-features clean
 
 all: build
 
@@ -27,6 +27,11 @@ down:
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 600 -j 1 -LE faults
+
+# Throughput, latency, RSS and CPU of a Release build beside the https200
+# and mariadbDirect ceilings (bench/run.sh; bench/results/latest.{json,png}).
+bench: deps
+	bench/run.sh
 
 # What webhook logging, transform scripts and a 1,000,000-record purge cost
 # ingest, on a stack of its own (bench/features.sh; results in

@@ -38,7 +38,7 @@ api() {  # METHOD PATH [BODY]
 }
 field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
-record='{"id":1,"name":"Benchmark record","status":"active","score":97.25,"enabled":true,"created":"2024-03-01T12:00:00.123456Z","description":"A record of about one kibibyte, shaped like a webhook payload from a CRM or a monitoring sensor.","customer":{"id":"c-778","name":"Example Customer","email":"customer@example.com","tier":"gold","address":{"street":"1 Main Street","city":"Oslo","zip":"0150","country":"NO"}},"items":[{"sku":"sku-1","qty":1,"price":9.99,"note":"first item in the order"},{"sku":"sku-2","qty":2,"price":19.5,"note":"second item in the order"},{"sku":"sku-3","qty":3,"price":5.25,"note":"third item in the order"}],"source":"bench","channel":"web","region":"eu-north-1","priority":3,"tags_text":"alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau"}'
+record=$(cat "$root/bench/record.json")
 integration=$(api POST /api/v1/integrations '{"name":"bench"}' | field '["uuid"]')
 listener() {  # NAME BASE [EXTRA-JSON] -> "uuid token"
   local body

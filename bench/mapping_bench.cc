@@ -6,24 +6,25 @@
 // records/s and µs per record; not part of `make test`.
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "common/mapping/record_mapper.h"
 #include "common/mapping/table_generator.h"
 #include "common/script/transform_script.h"
 
+// bench/record.json, the record every benchmark sends.
+std::string ReadRecord() {
+  std::ifstream in(SLUICE_BENCH_RECORD);
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
 int main(int argc, char** argv) {
-  const std::string record =
-      R"({"id":12345,"name":"Benchmark record","status":"active","score":97.25,"enabled":true,)"
-      R"("created":"2024-03-01T12:00:00.123456Z","updated":"2024-03-02T08:30:00Z",)"
-      R"("description":"A record of about one kibibyte, shaped like a webhook payload from a CRM or a monitoring sensor.",)"
-      R"("customer":{"id":"c-778","name":"Example Customer","email":"customer@example.com","tier":"gold",)"
-      R"("address":{"street":"1 Main Street","city":"Oslo","zip":"0150","country":"NO"}},)"
-      R"("items":[{"sku":"sku-1","qty":1,"price":9.99,"note":"first item in the order"},)"
-      R"({"sku":"sku-2","qty":2,"price":19.5,"note":"second item in the order"},)"
-      R"({"sku":"sku-3","qty":3,"price":5.25,"note":"third item in the order"}],)"
-      R"("source":"bench","channel":"web","region":"eu-north-1","priority":3,"attempts":0,)"
-      R"("tags_text":"alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau"})";
+  const std::string record = ReadRecord();
   sluice::v1::DataStructure s;
   s.set_base_name("bench");
   s.set_sample_json(record);

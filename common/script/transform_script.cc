@@ -274,6 +274,17 @@ int Sandbox::Rep(lua_State* L) {
   return 1;
 }
 
+// Elements from `first` to `last`, without overflow (the library then
+// refuses ranges this large itself).
+lua_Integer Span(lua_Integer first, lua_Integer last) {
+  if (last < first) return 0;
+  lua_Unsigned n = static_cast<lua_Unsigned>(last) -
+                   static_cast<lua_Unsigned>(first) + 1;
+  return n == 0 || n > static_cast<lua_Unsigned>(LUA_MAXINTEGER)
+             ? LUA_MAXINTEGER
+             : static_cast<lua_Integer>(n);
+}
+
 // table.move, table.concat, table.unpack, table.insert and table.remove
 // loop in C over a range the script chooses: the range is charged to the
 // instruction budget first. Upvalue 1 is the original, upvalue 2 which
@@ -282,7 +293,7 @@ int Sandbox::Charged(lua_State* L) {
   lua_Integer work = 0;
   switch (lua_tointeger(L, lua_upvalueindex(2))) {
     case 0:  // move(a1, f, e, t [, a2])
-      work = luaL_checkinteger(L, 3) - luaL_checkinteger(L, 2) + 1;
+      work = Span(luaL_checkinteger(L, 2), luaL_checkinteger(L, 3));
       break;
     case 1:    // concat(t [, sep [, i [, j]]])
     case 2: {  // unpack(t [, i [, j]])
@@ -292,7 +303,7 @@ int Sandbox::Charged(lua_State* L) {
       lua_Integer j = lua_isnoneornil(L, first + 1)
                           ? static_cast<lua_Integer>(lua_rawlen(L, 1))
                           : luaL_checkinteger(L, first + 1);
-      work = j - i + 1;
+      work = Span(i, j);
       break;
     }
     default:  // insert / remove: shifts up to the length

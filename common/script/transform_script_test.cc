@@ -178,6 +178,15 @@ TEST(TransformScript, LibraryLoopsAndFinalizersAreBounded) {
                         "math.maxinteger - 1, 2) return r end",
                         "{}"),
               HasSubstr("instruction limit"));
+  // Ranges whose length does not fit an integer are refused, not wrapped.
+  EXPECT_THAT(Rejection("function transform(r) table.move({}, math.mininteger, "
+                        "math.maxinteger, 1) return r end",
+                        "{}"),
+              HasSubstr("instruction limit"));
+  EXPECT_THAT(Rejection("function transform(r) return {table.unpack({}, "
+                        "math.mininteger, math.maxinteger)} end",
+                        "{}"),
+              HasSubstr("instruction limit"));
   EXPECT_THAT(Rejection("function transform(r) return {table.unpack({}, 1, "
                         "1e8)} end",
                         "{}"),

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/mapping/column_types.h"
+#include "common/mapping/json_body.h"
 #include "common/mapping/json_path.h"
 #include "common/status/error_code.h"
 #include "common/status/status_macros.h"
@@ -15,57 +16,6 @@ namespace {
 
 using simdjson::dom::element;
 using simdjson::dom::element_type;
-
-// Each thread keeps a parser sized for ordinary bodies.
-constexpr size_t kParserCapacity = 1 << 16;
-// A parser grown past this for a large body gives its memory back after it.
-constexpr size_t kKeptParserCapacity = 1 << 20;
-
-simdjson::dom::parser& ThreadParser() {
-  thread_local simdjson::dom::parser parser = [] {
-    simdjson::dom::parser p;
-    if (p.allocate(kParserCapacity, kMaxJsonDepth) != simdjson::SUCCESS) {
-      std::abort();
-    }
-    return p;
-  }();
-  return parser;
-}
-
-// Shrinks the thread's parser when it leaves scope, if a large body grew it
-// (the records mapped from it hold copies, not views).
-struct ShrinkParserAfterUse {
-  simdjson::dom::parser& parser;
-  ~ShrinkParserAfterUse() {
-    if (parser.capacity() > kKeptParserCapacity) {
-      // On failure the parser keeps its larger buffers: still correct.
-      simdjson::error_code ignored =
-          parser.allocate(kParserCapacity, kMaxJsonDepth);
-      (void)ignored;
-    }
-  }
-};
-
-absl::Status ParseError(simdjson::error_code error) {
-  switch (error) {
-    case simdjson::DEPTH_ERROR:
-      return InvalidArgumentError(
-          "malformed_json",
-          absl::StrCat("JSON nests deeper than ", kMaxJsonDepth, " levels"));
-    case simdjson::UTF8_ERROR:
-      return InvalidArgumentError("malformed_json", "body is not valid UTF-8");
-    case simdjson::NUMBER_ERROR:
-      return InvalidArgumentError(
-          "malformed_json",
-          "body has a number that does not fit a 64-bit value");
-    case simdjson::EMPTY:
-      return InvalidArgumentError("malformed_json", "body is empty");
-    default:
-      return InvalidArgumentError("malformed_json",
-                                  absl::StrCat("body is not valid JSON: ",
-                                               simdjson::error_message(error)));
-  }
-}
 
 }  // namespace
 
@@ -458,35 +408,13 @@ absl::StatusOr<std::vector<v1::Record>> RecordMapper::Map(
     std::string_view body, bool patch, bool at_root_path) const {
   simdjson::dom::parser& parser = ThreadParser();
   ShrinkParserAfterUse shrink{parser};
-  element doc;
-  if (auto error = parser.parse(body.data(), body.size(), true).get(doc);
-      error) {
-    return ParseError(error);
-  }
-  element at = doc;
-  std::string walked;
   static const std::vector<std::string> kNoPath;
-  for (const std::string& key : at_root_path ? root_path_ : kNoPath) {
-    walked = walked.empty() ? key : absl::StrCat(walked, ".", key);
-    element next;
-    if (at.type() != element_type::OBJECT ||
-        at.get_object().at_key(key).get(next)) {
-      return InvalidArgumentError(
-          "invalid_body",
-          absl::StrCat("root path \"", walked, "\" is not in the body"));
-    }
-    at = next;
-  }
+  SLUICE_ASSIGN_OR_RETURN(
+      element at, ParseRecords(parser, body, at_root_path ? root_path_ : kNoPath));
   std::vector<v1::Record> records;
   MapperRun run(*this, patch);
   if (at.type() == element_type::ARRAY) {
     simdjson::dom::array array(at);
-    if (array.size() > kMaxRecordsPerRequest) {
-      return InvalidArgumentError(
-          "too_many_records",
-          absl::StrCat("a request holds at most ", kMaxRecordsPerRequest,
-                       " records; this one has ", array.size()));
-    }
     records.resize(array.size());
     size_t i = 0;
     for (element item : array) {

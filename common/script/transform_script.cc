@@ -18,6 +18,7 @@ extern "C" {
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/mapping/json_body.h"
 #include "common/mapping/json_path.h"
 #include "common/mapping/record_mapper.h"
 #include "common/status/error_code.h"
@@ -764,45 +765,14 @@ absl::StatusOr<std::string> Transform(std::string_view source,
                                       const std::vector<std::string>& root_path,
                                       const Context& context,
                                       const Limits& limits) {
-  if (mapping::JsonNestsDeeperThan(body, kMaxDepth)) {
-    return InvalidArgumentError(
-        "malformed_json",
-        absl::StrCat("JSON nests deeper than ", kMaxDepth, " levels"));
-  }
-  thread_local simdjson::dom::parser parser;
-  element doc;
-  if (auto error = parser.parse(body.data(), body.size(), true).get(doc);
-      error) {
-    return InvalidArgumentError(
-        "malformed_json",
-        absl::StrCat("body is not valid JSON: ", simdjson::error_message(error)));
-  }
-  element at = doc;
-  std::string walked;
-  for (const std::string& key : root_path) {
-    walked = walked.empty() ? key : absl::StrCat(walked, ".", key);
-    element next;
-    if (at.type() != element_type::OBJECT ||
-        at.get_object().at_key(key).get(next)) {
-      return InvalidArgumentError(
-          "invalid_body",
-          absl::StrCat("root path \"", walked, "\" is not in the body"));
-    }
-    at = next;
-  }
-  if (at.type() == element_type::ARRAY &&
-      simdjson::dom::array(at).size() > mapping::kMaxRecordsPerRequest) {
-    return InvalidArgumentError(
-        "too_many_records",
-        absl::StrCat("a request holds at most ", mapping::kMaxRecordsPerRequest,
-                     " records"));
-  }
+  simdjson::dom::parser& parser = mapping::ThreadParser();
+  mapping::ShrinkParserAfterUse shrink{parser};
+  auto records = mapping::ParseRecords(parser, body, root_path);
+  if (!records.ok()) return records.status();
   absl::Status error;
   Sandbox* sandbox = ThreadSandbox(context.scope, source, limits, &error);
   if (sandbox == nullptr) return error;
-  auto out = sandbox->Run(at, context);
-  if (parser.capacity() > (1 << 20)) parser = simdjson::dom::parser();
-  return out;
+  return sandbox->Run(*records, context);
 }
 
 }  // namespace sluice::script

@@ -170,6 +170,19 @@ class Router {
     return !expected.empty() && crypto::ConstantTimeEquals(key, expected);
   }
 
+  // The `limit` query parameter into `*limit` when present; false after
+  // answering 400 when it is not an integer from 1 to 1000.
+  bool QueryLimit(int* limit) {
+    auto text = req_->Query("limit");
+    if (!text) return true;
+    if (!absl::SimpleAtoi(*text, limit) || *limit < 1 || *limit > 1000) {
+      respond_->Error(HttpError{400, "invalid_request",
+                                "limit must be an integer from 1 to 1000"});
+      return false;
+    }
+    return true;
+  }
+
   void NoSuchLogEntry() {
     respond_->Error(HttpError{404, "not_found", "no such log entry"});
   }
@@ -187,12 +200,9 @@ class Router {
           400, "invalid_request", "state must be success, error or all"});
     }
     request.set_state(state);
-    if (auto l = req_->Query("limit")) {
+    if (req_->Query("limit")) {
       int limit = 0;
-      if (!absl::SimpleAtoi(*l, &limit) || limit < 1 || limit > 1000) {
-        return respond_->Error(HttpError{
-            400, "invalid_request", "limit must be an integer from 1 to 1000"});
-      }
+      if (!QueryLimit(&limit)) return;
       request.set_limit(limit);
     }
     auto respond = respond_;
@@ -556,12 +566,7 @@ class Router {
     auto* storage = storage_;
     auto request = req_;
     int limit = 50;
-    if (auto l = req_->Query("limit")) {
-      if (!absl::SimpleAtoi(*l, &limit) || limit < 1 || limit > 1000) {
-        return respond_->Error(HttpError{
-            400, "invalid_request", "limit must be an integer from 1 to 1000"});
-      }
-    }
+    if (!QueryLimit(&limit)) return;
     c_->listeners->Get(
         integration_, listener_,
         [respond, storage, request,

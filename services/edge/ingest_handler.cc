@@ -28,6 +28,16 @@ HttpError UnknownListener() {
   return Make(404, "not_found", "unknown integration or listener");
 }
 
+// Answers a failed listener lookup (an unknown listener is the same 404
+// whether the index or the lookup found it out); false when it is OK.
+bool LookupFailed(const absl::Status& status, Responder& respond) {
+  if (status.ok()) return false;
+  respond.Error(status.code() == absl::StatusCode::kNotFound
+                    ? UnknownListener()
+                    : ToHttpError(status));
+  return true;
+}
+
 // Answers `status` as an error; false when it is OK.
 bool Failed(const absl::Status& status, const std::shared_ptr<Responder>& r) {
   if (status.ok()) return false;
@@ -172,14 +182,7 @@ void IngestHandler::Handle(const IngestContext& context,
       path->integration, path->listener,
       [context, request, respond, path = *path](
           absl::StatusOr<std::shared_ptr<const ListenerEntry>> entry) {
-        if (!entry.ok()) {
-          if (entry.status().code() == absl::StatusCode::kNotFound) {
-            respond->Error(UnknownListener());
-          } else {
-            respond->Error(ToHttpError(entry.status()));
-          }
-          return;
-        }
+        if (LookupFailed(entry.status(), *respond)) return;
         const v1::Verifier& verifier = (*entry)->verifier;
         const std::string& uuid = (*entry)->listener.uuid();
         auto log = AttachLog(context, request, *respond, path.integration,
@@ -279,14 +282,7 @@ void IngestHandler::Replay(const IngestContext& context,
       path->integration, path->listener,
       [context, request, respond, path = *path, replay_of](
           absl::StatusOr<std::shared_ptr<const ListenerEntry>> entry) {
-        if (!entry.ok()) {
-          if (entry.status().code() == absl::StatusCode::kNotFound) {
-            respond->Error(UnknownListener());
-          } else {
-            respond->Error(ToHttpError(entry.status()));
-          }
-          return;
-        }
+        if (LookupFailed(entry.status(), *respond)) return;
         auto log = AttachLog(context, request, *respond, path.integration,
                              (*entry)->listener);
         log->authenticated = true;

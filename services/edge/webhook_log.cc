@@ -6,6 +6,7 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -62,24 +63,25 @@ bool IsCredentialParameter(const std::string& name,
   return CredentialParameters().count(absl::AsciiStrToLower(name)) > 0;
 }
 
+// `name` is lowercase.
+bool IsCredentialHeader(const std::string& name, const v1::AuthConfig& auth) {
+  if (CredentialHeaders().count(name)) return true;
+  if (auth.method() == v1::AUTH_METHOD_TOKEN &&
+      auth.read_from() == v1::TOKEN_SOURCE_HEADER &&
+      absl::EqualsIgnoreCase(name, auth.name())) {
+    return true;
+  }
+  return !auth.header().empty() && absl::EqualsIgnoreCase(name, auth.header());
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> HeadersWithoutCredentials(
     const std::map<std::string, std::string>& headers,
     const v1::AuthConfig& auth) {
-  std::string token_header =
-      auth.method() == v1::AUTH_METHOD_TOKEN &&
-              auth.read_from() == v1::TOKEN_SOURCE_HEADER
-          ? absl::AsciiStrToLower(auth.name())
-          : "";
-  std::string signature_header = absl::AsciiStrToLower(auth.header());
   std::vector<std::pair<std::string, std::string>> kept;
   for (const auto& [name, value] : headers) {
-    if (CredentialHeaders().count(name) || name == token_header ||
-        (!signature_header.empty() && name == signature_header)) {
-      continue;
-    }
-    kept.emplace_back(name, value);
+    if (!IsCredentialHeader(name, auth)) kept.emplace_back(name, value);
   }
   return kept;
 }
@@ -140,11 +142,8 @@ void RequestLog::Finish(int status, const std::string& error_code,
   if (status >= 400) {
     // Whatever credentials the request carried never reach the log.
     std::vector<std::string> secrets;
-    auto kept = HeadersWithoutCredentials(r.headers, auth);
     for (const auto& [name, value] : r.headers) {
-      bool is_kept = std::any_of(kept.begin(), kept.end(),
-                                 [&](const auto& k) { return k.first == name; });
-      if (!is_kept) secrets.push_back(value);
+      if (IsCredentialHeader(name, auth)) secrets.push_back(value);
     }
     for (const auto& [name, value] : r.query) {
       if (IsCredentialParameter(name, auth)) secrets.push_back(value);
@@ -153,7 +152,7 @@ void RequestLog::Finish(int status, const std::string& error_code,
     if (authenticated && r.body.size() <= sink->options().max_kept_body_bytes) {
       e.set_replayable(true);
       e.set_body(r.body);
-      for (auto& [name, value] : kept) {
+      for (auto& [name, value] : HeadersWithoutCredentials(r.headers, auth)) {
         auto* h = e.add_headers();
         h->set_name(mapping::FitUtf8(name, kMaxText));
         h->set_value(mapping::FitUtf8(value, kMaxText));

@@ -25,17 +25,14 @@ db="mariadb --no-defaults -uroot -h127.0.0.1 -P21013 -N -D sluice_data"
 out=$root/bench/results
 mkdir -p "$out"
 work=$(mktemp -d)
+cacert=$SLUICE_VAR/tls/cert.pem
 trap '"$stack" down >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 "$stack" down >/dev/null 2>&1 || true
 rm -rf "$SLUICE_VAR"
 "$stack" up >/dev/null
 
-api() {  # METHOD PATH [BODY]
-  curl -sS --cacert "$SLUICE_VAR/tls/cert.pem" -X "$1" "$admin$2" \
-    -H "Authorization: Bearer $SLUICE_ADMIN_KEY" -H 'Content-Type: application/json' \
-    ${3:+--data-binary "$3"}
-}
+. "$root/bench/lib.sh"
 field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 record=$(cat "$root/bench/record.json")
@@ -59,46 +56,14 @@ read -r scripted scripted_token < <(listener scripted scripted \
   '{"script":"function transform(record, ctx) return record end"}')
 read -r expiring expiring_token < <(listener expiring expiring)
 
-# wrk: unique ids per thread; BATCH records per request.
-cat > "$work/post.lua" <<LUA
-local record = [[$record]]
-local threads = 0
-function setup(thread) thread:set("base", threads * 100000000); threads = threads + 1 end
-function init(args)
-  n = 0
-  batch = tonumber(os.getenv("BATCH") or "1")
-  wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/json"
-  wrk.headers["X-Api-Token"] = os.getenv("TOKEN")
-  wrk.headers["Connection"] = "keep-alive"
-end
-function request()
-  local parts = {}
-  for i = 1, batch do
-    n = n + 1
-    parts[i] = record:gsub('"id":1,', '"id":' .. (base + n + (tonumber(os.getenv("OFFSET")) or 0)) .. ',', 1)
-  end
-  local body = batch == 1 and parts[1] or ("[" .. table.concat(parts, ",") .. "]")
-  return wrk.format(nil, nil, nil, body)
-end
-function done(summary, latency, requests)
-  io.write(string.format("RESULT rps=%.1f p50=%.2f p99=%.2f max=%.2f non2xx=%d errors=%d\n",
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, latency.max / 1000, summary.errors.status,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
-end
-LUA
-offset=0
-run_wrk() {  # LISTENER TOKEN BATCH SECONDS -> "rps p50 p99"
-  offset=$((offset + 10000000))
-  TOKEN=$2 BATCH=$3 OFFSET=$offset wrk -t2 -c64 -d"$4"s --timeout 10s --latency -s "$work/post.lua" \
-    "$ingest/$integration/$1" | sed -n 's/^RESULT //p'
+run_plain() {  # LISTENER TOKEN BATCH SECONDS -> "rps=… p99=…"
+  run_wrk "$ingest/$integration/$1" token "$2" "$3" "$4"
 }
 restart_edge() {  # [ENV=VALUE]: the edge again, ready for traffic
   "$stack" stop edge >/dev/null
   env "$@" "$stack" start edge >/dev/null
   until curl -sf http://127.0.0.1:21004/readyz >/dev/null; do sleep 0.1; done
-  run_wrk "$plain" "$plain_token" 1 2 >/dev/null  # warm-up
+  run_plain "$plain" "$plain_token" 1 2 >/dev/null  # warm-up
 }
 
 results=$work/results
@@ -109,11 +74,11 @@ has() { [[ " $PHASES " == *" $1 "* ]]; }
 mapping_plain=0 mapping_script=0 purge=0
 if has logging; then
 echo "== webhook logging (${SECONDS_PER_RUN} s per run)"
-run_wrk "$plain" "$plain_token" 1 5 >/dev/null  # warm-up
+run_plain "$plain" "$plain_token" 1 5 >/dev/null  # warm-up
 for round in 1 2; do
-  note logging_on "$(run_wrk "$plain" "$plain_token" 1 "$SECONDS_PER_RUN")"
+  note logging_on "$(run_plain "$plain" "$plain_token" 1 "$SECONDS_PER_RUN")"
   restart_edge SLUICE_LOG_ENTRIES=0
-  note logging_off "$(run_wrk "$plain" "$plain_token" 1 "$SECONDS_PER_RUN")"
+  note logging_off "$(run_plain "$plain" "$plain_token" 1 "$SECONDS_PER_RUN")"
   restart_edge SLUICE_LOG_ENTRIES=10
 done
 
@@ -122,8 +87,8 @@ fi
 if has script; then
 echo "== transform script, 50-record batches"
 for round in 1 2; do
-  note batch_no_script "$(run_wrk "$plain" "$plain_token" 50 "$SECONDS_PER_RUN")"
-  note batch_trivial_script "$(run_wrk "$scripted" "$scripted_token" 50 "$SECONDS_PER_RUN")"
+  note batch_no_script "$(run_plain "$plain" "$plain_token" 50 "$SECONDS_PER_RUN")"
+  note batch_trivial_script "$(run_plain "$scripted" "$scripted_token" 50 "$SECONDS_PER_RUN")"
 done
 mapping_plain=$("$SLUICE_BUILD/bench/mapping_bench" 200000 | sed -n 's/.* \([0-9.]*\) us per record.*/\1/p')
 mapping_script=$("$SLUICE_BUILD/bench/mapping_bench" 200000 script | sed -n 's/.* \([0-9.]*\) us per record.*/\1/p')
@@ -138,11 +103,11 @@ $db -e "INSERT INTO expiring (id, name, lastModified)
         SELECT seq, 'old', UTC_TIMESTAMP(6) - INTERVAL 2 HOUR FROM seq_1_to_1000000;
         INSERT INTO expiring_items (id, _position, sku, lastModified)
         SELECT seq, 0, 'sku', UTC_TIMESTAMP(6) - INTERVAL 2 HOUR FROM seq_1_to_1000000;"
-note no_purge "$(run_wrk "$plain" "$plain_token" 1 "$SECONDS_PER_RUN")"
+note no_purge "$(run_plain "$plain" "$plain_token" 1 "$SECONDS_PER_RUN")"
 purge_seconds=${PURGE_SECONDS:-40}
 start=$(date +%s.%N)
 api PATCH "/api/v1/integrations/$integration/listeners/$expiring" '{"retention":"1h"}' >/dev/null
-note during_purge "$(run_wrk "$plain" "$plain_token" 1 "$purge_seconds")"
+note during_purge "$(run_plain "$plain" "$plain_token" 1 "$purge_seconds")"
 left=$($db -e "SELECT COUNT(*) FROM expiring")
 until [ "$left" -eq 0 ]; do sleep 1; left=$($db -e "SELECT COUNT(*) FROM expiring"); done
 purge=$(python3 -c "import time; print(round(time.time() - $start, 1))")

@@ -38,11 +38,8 @@ trap cleanup EXIT
 rm -rf "$SLUICE_VAR"
 "$stack" up >/dev/null
 cacert=$SLUICE_VAR/tls/cert.pem
+. "$root/bench/lib.sh"
 
-api() {  # METHOD PATH [BODY]
-  curl -sS --cacert "$cacert" -X "$1" "$admin$2" -H "Authorization: Bearer $SLUICE_ADMIN_KEY" \
-    -H 'Content-Type: application/json' ${3:+--data-binary "$3"}
-}
 integration=$(api POST /api/v1/integrations '{"name":"bench"}' |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["uuid"])')
 listener() {  # NAME AUTH-JSON -> JSON of the created listener
@@ -76,62 +73,6 @@ for i in range(1, 5001):
 print("}")
 PY
 
-cat > "$work/post.lua" <<'LUA'
--- Unique records per thread (ids from OFFSET + thread * 1e12), BATCH per
--- request, the AUTH header; counts the records acknowledged with a 2xx.
-local record = io.open(os.getenv("RECORD")):read("*a"):gsub("%s+$", "")
-local threads, count = {}, 0
-function setup(thread)
-  thread:set("base", tonumber(os.getenv("OFFSET")) + count * 1000000000000)
-  count = count + 1
-  table.insert(threads, thread)
-end
-function init(args)
-  n, acked = 0, 0
-  batch = tonumber(os.getenv("BATCH"))
-  auth = os.getenv("AUTH")
-  wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/json"
-  wrk.headers["Connection"] = "keep-alive"
-  if auth == "token" then wrk.headers["X-Api-Token"] = os.getenv("SECRET") end
-  if auth == "basic" then wrk.headers["Authorization"] = "Basic " .. os.getenv("SECRET") end
-  if auth == "github" then dofile(os.getenv("SIGNED")) end
-end
-function request()
-  if auth == "github" then
-    n = n % #signed + 1
-    wrk.headers["X-Hub-Signature-256"] = signed[n][2]
-    return wrk.format(nil, nil, nil, signed[n][1])
-  end
-  local parts = {}
-  for i = 1, batch do
-    n = n + 1
-    parts[i] = record:gsub('"id":1,', '"id":' .. (base + n) .. ',', 1)
-  end
-  return wrk.format(nil, nil, nil, batch == 1 and parts[1] or "[" .. table.concat(parts, ",") .. "]")
-end
-function response(status, headers, body)
-  if status >= 200 and status < 300 then acked = acked + batch end
-end
-function done(summary, latency, requests)
-  local total = 0
-  for _, t in ipairs(threads) do total = total + t:get("acked") end
-  io.write(string.format("RESULT rps=%.1f p50=%.3f p99=%.3f requests=%d acked=%d non2xx=%d errors=%d\n",
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, summary.requests, total, summary.errors.status,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
-end
-LUA
-# Runs are called in command substitutions (subshells): their counters
-# live in files. Every run takes ids of its own; the token listener's
-# acknowledged records add up in acked.
-echo 0 > "$work/offset"; echo 0 > "$work/acked"
-run_wrk() {  # URL AUTH SECRET BATCH SECONDS -> RESULT line
-  local offset=$(( $(cat "$work/offset") + 1000000000 ))
-  echo "$offset" > "$work/offset"
-  RECORD=$root/bench/record.json SIGNED=$work/signed.lua AUTH=$2 SECRET=$3 BATCH=$4 OFFSET=$offset \
-    wrk -t2 -c64 -d"$5"s --timeout 10s --latency -s "$work/post.lua" "$1" | sed -n 's/^RESULT //p'
-}
 field() { sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 token_run() {  # BATCH SECONDS: against the token listener, counting acknowledgements
   local r

@@ -14,11 +14,21 @@
 
 int main(int argc, char** argv) {
   sluice::InitService("storage", argc, argv);
-  const int threads = sluice::EnvIntOr("SLUICE_STORAGE_THREADS", 16);
+  // Writers wait in their group's queue on these threads: enough of them
+  // that one group can take every write in flight from the edges.
+  const int threads = sluice::EnvIntOr("SLUICE_STORAGE_THREADS", 64);
   sluice::MySqlPool pool(sluice::DatabaseOptionsFromFlags(
-      sluice::EnvOr("SLUICE_STORAGE_DATABASE", "sluice_storage"), threads));
-  sluice::DataStore store(&pool,
-                          sluice::EnvOr("SLUICE_DATA_DATABASE", "sluice_data"));
+      sluice::EnvOr("SLUICE_STORAGE_DATABASE", "sluice_storage"),
+      std::max(1, sluice::EnvIntOr("SLUICE_STORAGE_CONNECTIONS", 16))));
+  sluice::RecordWriter::Options writer;
+  // Write transactions (groups) running at once: one group's statements run
+  // while another's commit waits for the log flush.
+  writer.group.max_groups =
+      std::max(1, sluice::EnvIntOr("SLUICE_STORAGE_WRITE_GROUPS", 2));
+  writer.group.max_weight = static_cast<size_t>(
+      std::max(1, sluice::EnvIntOr("SLUICE_STORAGE_GROUP_RECORDS", 4000)));
+  sluice::DataStore store(
+      &pool, sluice::EnvOr("SLUICE_DATA_DATABASE", "sluice_data"), writer);
   // Requests beyond these wait nowhere: 503 at once, the sender retries.
   sluice::BlockingExecutor executor(
       threads, sluice::EnvIntOr("SLUICE_STORAGE_MAX_QUEUED", 512));
@@ -32,8 +42,11 @@ int main(int argc, char** argv) {
       "sluice_storage_commit_records",
       "Records per committed write transaction.",
       {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 10000});
+  store.writer().OnCommit([&](int64_t records) {
+    commit_records.Observe(static_cast<double>(records));
+  });
   sluice::StorageServiceImpl service(&store, &logs, &executor,
-                                     &listener_metrics, &commit_records);
+                                     &listener_metrics);
   sluice::RequestMetrics metrics("storage");
   metrics.AddSection([&] { return listener_metrics.Render(); });
   metrics.AddSection([&] { return commit_records.Render(); });

@@ -4,7 +4,10 @@
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/mapping/timestamp.h"
+#include "common/mysql/mysql_pool.h"
 
 namespace sluice {
 
@@ -66,6 +69,44 @@ v1::Value ReadValue(sql::ResultSet& rs, int index, const v1::Column& column) {
       value.set_string_value(rs.getString(index).asStdString());
   }
   return value;
+}
+
+std::string KeyPredicate(const v1::Table& table) {
+  std::vector<std::string> parts;
+  for (const auto& c : table.columns()) {
+    if (c.source() == v1::COLUMN_SOURCE_ROOT_KEY ||
+        (table.parent().empty() && c.primary_key())) {
+      parts.push_back(absl::StrCat(QuoteIdentifier(c.name()), " = ?"));
+    }
+  }
+  return absl::StrCat("(", absl::StrJoin(parts, " AND "), ")");
+}
+
+RecordKey ReadKey(sql::ResultSet& rs, const v1::Table& root,
+                  const std::vector<int>& key_columns) {
+  RecordKey key;
+  for (size_t k = 0; k < key_columns.size(); ++k) {
+    *key.Add() =
+        ReadValue(rs, static_cast<int>(k) + 1, root.columns(key_columns[k]));
+  }
+  return key;
+}
+
+std::string DescribeKey(const std::vector<v1::Value>& key) {
+  std::vector<std::string> parts;
+  for (const auto& v : key) {
+    switch (v.kind_case()) {
+      case v1::Value::kIntValue:
+        parts.push_back(absl::StrCat(v.int_value()));
+        break;
+      case v1::Value::kTimestampMicros:
+        parts.push_back(mapping::FormatIso8601(v.timestamp_micros()));
+        break;
+      default:
+        parts.push_back(absl::StrCat("\"", v.string_value(), "\""));
+    }
+  }
+  return absl::StrJoin(parts, ", ");
 }
 
 }  // namespace sluice

@@ -65,8 +65,6 @@ grpc::ServerUnaryReactor* StorageServiceImpl::Write(
     }
     *response = std::move(*written);
     int64_t records = response->replayed() ? 0 : response->records();
-    if (commit_records_ != nullptr && !response->replayed())
-      commit_records_->Observe(static_cast<double>(records));
     Count(request->listener_uuid(), grpc::Status::OK, records, bytes, start);
     return grpc::Status::OK;
   });

@@ -12,16 +12,14 @@ namespace sluice {
 // gRPC adapter of DataStore; blocking work runs on `executor`.
 class StorageServiceImpl final : public v1::StorageService::CallbackService {
  public:
-  // `listener_metrics` and `commit_records` may be null.
+  // `listener_metrics` may be null.
   StorageServiceImpl(DataStore* store, LogStore* logs,
                      BlockingExecutor* executor,
-                     ListenerMetrics* listener_metrics = nullptr,
-                     Histogram* commit_records = nullptr)
+                     ListenerMetrics* listener_metrics = nullptr)
       : store_(store),
         logs_(logs),
         executor_(executor),
-        listener_metrics_(listener_metrics),
-        commit_records_(commit_records) {}
+        listener_metrics_(listener_metrics) {}
 
   grpc::ServerUnaryReactor* CreateTables(
       grpc::CallbackServerContext* context,
@@ -58,15 +56,15 @@ class StorageServiceImpl final : public v1::StorageService::CallbackService {
                                    v1::LogEntry* response) override;
 
  private:
-  DataStore* store_;
-  LogStore* logs_;
   // Counts one Write or Delete of a listener.
   void Count(const std::string& listener, const grpc::Status& status,
              int64_t records, int64_t bytes,
              std::chrono::steady_clock::time_point start);
-  ListenerMetrics* listener_metrics_;
-  Histogram* commit_records_;
+
+  DataStore* store_;
+  LogStore* logs_;
   BlockingExecutor* executor_;
+  ListenerMetrics* listener_metrics_;
 };
 
 }  // namespace sluice

@@ -17,7 +17,7 @@ function(sluice_executable name)
   cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SRCS} ${SLUICE_TSAN_SHIM})
   target_compile_options(${name} PRIVATE ${SLUICE_WARNINGS})
-  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} ${SLUICE_MALLOC})
 endfunction()
 
 # sluice_test(NAME SRCS ... DEPS ... [LABELS ...]): a GoogleTest binary

@@ -9,7 +9,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libpistache-dev libssl-dev libmysqlcppconn-dev libabsl-dev libgtest-dev libgmock-dev
   libsimdjson-dev nlohmann-json3-dev libspdlog-dev libcurl4-openssl-dev
-  liblua5.4-dev jq mariadb-server mariadb-client nginx-light procps
+  liblua5.4-dev libjemalloc-dev jq mariadb-server mariadb-client nginx-light procps
   "$@"
 )
 

@@ -42,6 +42,10 @@ class DataStore {
       const std::string& listener_uuid) {
     return catalog_.Tables(listener_uuid);
   }
+  std::shared_ptr<const ListenerTables> CachedTables(
+      const std::string& listener_uuid) {
+    return catalog_.Cached(listener_uuid);
+  }
 
   absl::StatusOr<v1::WriteResponse> Write(
       const v1::WriteRequest& request,

@@ -7,76 +7,68 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <thread>
+#include <utility>
 #include <vector>
 
 namespace sluice {
 
 // Commits the work of concurrent callers together: one transaction, one log
-// flush, for every caller queued while the previous group was committing.
+// flush, for every item queued while the previous group was committing.
 //
-// Callers queue up; the one at the front becomes the group's leader, takes
-// the queued items (up to `max_items`, and up to `max_weight` in total), runs
-// them with `run` on its own thread and then wakes the others of its group.
-// Up to `max_groups` groups run at once, so one group's statements overlap
-// another's log flush. Submit returns only after `run` has returned for the
-// item's group: an item is never answered before the commit that holds it.
-// `run` sets each item's own outcome and must not throw.
+// Callers queue items and go on; each of `committers` threads takes the
+// items queued (up to `max_items`, and up to `max_weight` in total; a
+// heavier item goes alone), runs them with `run`, and then calls `done` for
+// each. With two or more committers one group's statements overlap
+// another's log flush. `done` is called only after `run` has returned for
+// the item's group: an item is never answered before the commit that holds
+// it. `run` sets each item's own outcome and must not throw.
 //
-// The shape is LevelDB's DBImpl::Write (a writer queue whose front builds
-// the batch); the per-item atomicity is the caller's (a SAVEPOINT per item).
+// LevelDB's DBImpl::Write builds its batches the same way, from the front
+// of a writer queue; per-item atomicity is the caller's (a SAVEPOINT each).
 template <typename Item>
 class GroupCommit {
  public:
   struct Options {
     size_t max_items = 256;
     size_t max_weight = 4000;
-    int max_groups = 2;
+    int committers = 2;
+    // Weight waiting at most; past it Enqueue refuses (0: no bound).
+    size_t max_queued_weight = 0;
   };
   using Run = std::function<void(const std::vector<Item*>& group)>;
+  using Done = std::function<void(Item* item)>;
 
-  GroupCommit(Run run, Options options)
-      : run_(std::move(run)), options_(options) {
+  GroupCommit(Run run, Done done, Options options)
+      : run_(std::move(run)), done_(std::move(done)), options_(options) {
     options_.max_items = std::max<size_t>(1, options_.max_items);
-    options_.max_groups = std::max(1, options_.max_groups);
+    for (int i = 0; i < std::max(1, options_.committers); ++i)
+      threads_.emplace_back([this] { Commit(); });
+  }
+  // Commits what is queued, then stops.
+  ~GroupCommit() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    work_.notify_all();
+    for (auto& t : threads_) t.join();
   }
   GroupCommit(const GroupCommit&) = delete;
   GroupCommit& operator=(const GroupCommit&) = delete;
 
-  // Runs `item` in a group; `weight` (its records) bounds the group's size.
-  // An item heavier than `max_weight` runs in a group of its own.
-  void Submit(Item* item, size_t weight) {
-    Waiter self(item, weight);
-    std::unique_lock<std::mutex> lock(mu_);
-    queue_.push_back(&self);
-    self.cv.wait(lock, [&] {
-      return self.done || (queue_.front() == &self && running_ < options_.max_groups);
-    });
-    if (self.done) return;
-    std::vector<Waiter*> group;
-    std::vector<Item*> items;
-    size_t weight_sum = 0;
-    while (!queue_.empty() && group.size() < options_.max_items) {
-      Waiter* next = queue_.front();
-      if (!group.empty() && weight_sum + next->weight > options_.max_weight) break;
-      weight_sum += next->weight;
-      group.push_back(next);
-      items.push_back(next->item);
-      queue_.pop_front();
+  // Queues `item` of `weight` (its records); false, with the item not
+  // taken, when the queue is full.
+  bool Enqueue(Item* item, size_t weight) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (options_.max_queued_weight > 0 && !queue_.empty() &&
+        queued_weight_ + weight > options_.max_queued_weight) {
+      return false;
     }
-    ++running_;
-    ++groups_;
-    WakeNextLeader();
-    lock.unlock();
-    run_(items);
-    lock.lock();
-    --running_;
-    // Notified under the lock: a follower cannot return (and take its
-    // condition variable with it) before the notification is done.
-    for (Waiter* w : group) {
-      w->done = true;
-      if (w != &self) w->cv.notify_one();
-    }
-    WakeNextLeader();
+    queue_.emplace_back(item, weight);
+    queued_weight_ += weight;
+    if (idle_ > 0) work_.notify_one();
+    return true;
   }
 
   // Groups run so far.
@@ -86,25 +78,43 @@ class GroupCommit {
   }
 
  private:
-  struct Waiter {
-    Waiter(Item* item, size_t weight) : item(item), weight(weight) {}
-    Item* item;
-    size_t weight;
-    bool done = false;
-    std::condition_variable cv;
-  };
-
-  void WakeNextLeader() {
-    if (!queue_.empty() && running_ < options_.max_groups)
-      queue_.front()->cv.notify_one();
+  void Commit() {
+    std::vector<Item*> group;
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      ++idle_;
+      work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      --idle_;
+      if (queue_.empty()) return;  // stopping, nothing left
+      group.clear();
+      size_t weight = 0;
+      while (!queue_.empty() && group.size() < options_.max_items) {
+        auto [item, w] = queue_.front();
+        if (!group.empty() && weight + w > options_.max_weight) break;
+        weight += w;
+        group.push_back(item);
+        queue_.pop_front();
+      }
+      queued_weight_ -= weight;
+      ++groups_;
+      lock.unlock();
+      run_(group);
+      for (Item* item : group) done_(item);
+      lock.lock();
+    }
   }
 
   const Run run_;
+  const Done done_;
   Options options_;
   mutable std::mutex mu_;
-  std::deque<Waiter*> queue_;
-  int running_ = 0;
+  std::condition_variable work_;
+  std::deque<std::pair<Item*, size_t>> queue_;
+  size_t queued_weight_ = 0;
+  int idle_ = 0;
+  bool stopping_ = false;
   size_t groups_ = 0;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace sluice

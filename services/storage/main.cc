@@ -14,19 +14,23 @@
 
 int main(int argc, char** argv) {
   sluice::InitService("storage", argc, argv);
-  // Writers wait in their group's queue on these threads: enough of them
-  // that one group can take every write in flight from the edges.
-  const int threads = sluice::EnvIntOr("SLUICE_STORAGE_THREADS", 64);
+  // Blocking calls (catalog changes, reads, deletes, a listener's first
+  // write) run on these threads; writes wait on none of them.
+  const int threads = sluice::EnvIntOr("SLUICE_STORAGE_THREADS", 16);
   sluice::MySqlPool pool(sluice::DatabaseOptionsFromFlags(
       sluice::EnvOr("SLUICE_STORAGE_DATABASE", "sluice_storage"),
       std::max(1, sluice::EnvIntOr("SLUICE_STORAGE_CONNECTIONS", 16))));
   sluice::RecordWriter::Options writer;
   // Write transactions (groups) running at once: one group's statements run
   // while another's commit waits for the log flush.
-  writer.group.max_groups =
+  writer.group.committers =
       std::max(1, sluice::EnvIntOr("SLUICE_STORAGE_WRITE_GROUPS", 2));
   writer.group.max_weight = static_cast<size_t>(
       std::max(1, sluice::EnvIntOr("SLUICE_STORAGE_GROUP_RECORDS", 4000)));
+  // Records waiting for a group at most: past it a write is UNAVAILABLE at
+  // once and the sender retries.
+  writer.group.max_queued_weight = static_cast<size_t>(
+      std::max(1, sluice::EnvIntOr("SLUICE_STORAGE_MAX_QUEUED_RECORDS", 50000)));
   sluice::DataStore store(
       &pool, sluice::EnvOr("SLUICE_DATA_DATABASE", "sluice_data"), writer);
   // Requests beyond these wait nowhere: 503 at once, the sender retries.

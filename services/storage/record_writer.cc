@@ -7,7 +7,9 @@
 #include <cppconn/statement.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
@@ -413,7 +415,7 @@ RecordWriter::RecordWriter(MySqlPool* pool, TableCatalog* catalog,
       catalog_(catalog),
       commit_([this](const std::vector<PendingWrite*>& group) {
         WriteGroup(group);
-      }, options.group) {}
+      }, [](PendingWrite* p) { p->done(); }, options.group) {}
 
 std::vector<std::string> RecordWriter::Migration() {
   return {
@@ -431,8 +433,16 @@ std::vector<std::string> RecordWriter::Migration() {
 absl::StatusOr<PendingWrite> RecordWriter::Prepare(
     const v1::WriteRequest& request,
     std::chrono::system_clock::time_point deadline) {
+  SLUICE_ASSIGN_OR_RETURN(auto tables, catalog_->Tables(request.listener_uuid()));
+  return Prepare(request, std::move(tables), deadline);
+}
+
+absl::StatusOr<PendingWrite> RecordWriter::Prepare(
+    const v1::WriteRequest& request,
+    std::shared_ptr<const ListenerTables> tables,
+    std::chrono::system_clock::time_point deadline) {
   PendingWrite p;
-  SLUICE_ASSIGN_OR_RETURN(p.tables, catalog_->Tables(request.listener_uuid()));
+  p.tables = std::move(tables);
   SLUICE_RETURN_IF_ERROR(Validate(*p.tables, request));
   p.request = &request;
   p.deadline = deadline;
@@ -445,9 +455,29 @@ absl::StatusOr<v1::WriteResponse> RecordWriter::Write(
     const v1::WriteRequest& request,
     std::chrono::system_clock::time_point deadline) {
   SLUICE_ASSIGN_OR_RETURN(PendingWrite p, Prepare(request, deadline));
-  commit_.Submit(&p, std::max(1, request.records_size()));
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
+  p.done = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    finished = true;
+    cv.notify_one();
+  };
+  if (!Enqueue(&p)) return Busy();
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return finished; });
   if (!p.status.ok()) return p.status;
   return std::move(p.response);
+}
+
+bool RecordWriter::Enqueue(PendingWrite* write) {
+  return commit_.Enqueue(
+      write, static_cast<size_t>(std::max(1, write->request->records_size())));
+}
+
+absl::Status RecordWriter::Busy() {
+  return absl::UnavailableError(
+      "storage has more writes queued than it takes; nothing was written");
 }
 
 void RecordWriter::WriteGroup(const std::vector<PendingWrite*>& group) {

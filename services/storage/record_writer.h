@@ -30,13 +30,15 @@ struct PendingWrite {
   // Set by the group.
   absl::Status status;
   v1::WriteResponse response;
+  // Called once the group's transaction has ended, committed or not.
+  std::function<void()> done;
 };
 
 // The only writer of data tables.
 //
 // Concurrent writes are committed in groups (GroupCommit): one READ
 // COMMITTED transaction and one log flush for every write queued while the
-// previous group ran. Each write is still all or nothing on its own: it runs
+// previous group ran, on the writer's own committer threads. Each write is still all or nothing on its own: it runs
 // under its own SAVEPOINT, and one that fails is rolled back to it while the
 // rest of its group commits. Upserts of one listener without an idempotency
 // key share multi-row statements; should such a statement fail, the group
@@ -72,6 +74,14 @@ class RecordWriter {
       const v1::WriteRequest& request,
       std::chrono::system_clock::time_point deadline =
           std::chrono::system_clock::time_point::max());
+  absl::StatusOr<PendingWrite> Prepare(
+      const v1::WriteRequest& request,
+      std::shared_ptr<const ListenerTables> tables,
+      std::chrono::system_clock::time_point deadline);
+
+  // Queues a prepared write for the next group; its `done` runs after that
+  // group's transaction. False (not queued) when the queue is full.
+  bool Enqueue(PendingWrite* write);
 
   // Runs `group` (prepared writes) in one transaction and sets each one's
   // outcome; what Write's groups run. When the transaction fails, every
@@ -99,6 +109,8 @@ class RecordWriter {
   void OnCommit(std::function<void(int64_t records)> observer) {
     on_commit_ = std::move(observer);
   }
+  // UNAVAILABLE: the write queue is full.
+  static absl::Status Busy();
   // Groups committed or failed so far.
   size_t groups() const { return commit_.groups(); }
 

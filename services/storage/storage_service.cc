@@ -54,20 +54,56 @@ grpc::ServerUnaryReactor* StorageServiceImpl::DropTables(
 grpc::ServerUnaryReactor* StorageServiceImpl::Write(
     grpc::CallbackServerContext* context, const v1::WriteRequest* request,
     v1::WriteResponse* response) {
-  auto start = std::chrono::steady_clock::now();
-  return executor_->OffloadOrShed(context, [=] {
-    auto written = store_->Write(*request, context->deadline());
-    int64_t bytes = static_cast<int64_t>(request->ByteSizeLong());
-    if (!written.ok()) {
-      grpc::Status status = ToGrpcStatus(written.status());
-      Count(request->listener_uuid(), status, 0, bytes, start);
-      return status;
-    }
-    *response = std::move(*written);
-    int64_t records = response->replayed() ? 0 : response->records();
-    Count(request->listener_uuid(), grpc::Status::OK, records, bytes, start);
-    return grpc::Status::OK;
-  });
+  const auto start = std::chrono::steady_clock::now();
+  auto tables = store_->CachedTables(request->listener_uuid());
+  if (tables == nullptr) {
+    // The first write of a listener reads its tables from the catalog:
+    // blocking work, off the gRPC thread.
+    return executor_->OffloadOrShed(context, [=] {
+      return Written(*request, store_->Write(*request, context->deadline()),
+                     response, start);
+    });
+  }
+  // The common case never blocks this thread: the write joins the next
+  // group and the committer finishes the call after its commit.
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto prepared =
+      store_->writer().Prepare(*request, std::move(tables), context->deadline());
+  if (!prepared.ok()) {
+    reactor->Finish(Written(*request, prepared.status(), response, start));
+    return reactor;
+  }
+  auto* write = new PendingWrite(*std::move(prepared));
+  write->done = [this, write, reactor, request, response, start] {
+    std::unique_ptr<PendingWrite> owned(write);
+    absl::StatusOr<v1::WriteResponse> outcome =
+        owned->status.ok() ? absl::StatusOr<v1::WriteResponse>(
+                                 std::move(owned->response))
+                           : absl::StatusOr<v1::WriteResponse>(owned->status);
+    reactor->Finish(Written(*request, std::move(outcome), response, start));
+  };
+  if (!store_->writer().Enqueue(write)) {
+    delete write;
+    reactor->Finish(
+        Written(*request, RecordWriter::Busy(), response, start));
+  }
+  return reactor;
+}
+
+grpc::Status StorageServiceImpl::Written(
+    const v1::WriteRequest& request,
+    absl::StatusOr<v1::WriteResponse> written, v1::WriteResponse* response,
+    std::chrono::steady_clock::time_point start) {
+  int64_t bytes = static_cast<int64_t>(request.ByteSizeLong());
+  if (!written.ok()) {
+    grpc::Status status = ToGrpcStatus(written.status());
+    Count(request.listener_uuid(), status, 0, bytes, start);
+    return status;
+  }
+  *response = *std::move(written);
+  int64_t records = response->replayed() ? 0 : response->records();
+  Count(request.listener_uuid(), grpc::Status::OK, records, bytes, start);
+  return grpc::Status::OK;
 }
 
 grpc::ServerUnaryReactor* StorageServiceImpl::Delete(

@@ -56,6 +56,11 @@ class StorageServiceImpl final : public v1::StorageService::CallbackService {
                                    v1::LogEntry* response) override;
 
  private:
+  // Counts a Write's outcome and fills `response`; the call's status.
+  grpc::Status Written(const v1::WriteRequest& request,
+                       absl::StatusOr<v1::WriteResponse> written,
+                       v1::WriteResponse* response,
+                       std::chrono::steady_clock::time_point start);
   // Counts one Write or Delete of a listener.
   void Count(const std::string& listener, const grpc::Status& status,
              int64_t records, int64_t bytes,

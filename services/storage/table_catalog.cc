@@ -145,13 +145,16 @@ void TableCatalog::Forget(const std::string& listener_uuid) {
   cache_.erase(listener_uuid);
 }
 
+std::shared_ptr<const ListenerTables> TableCatalog::Cached(
+    const std::string& listener_uuid) {
+  absl::MutexLock lock(&mu_);
+  auto it = cache_.find(listener_uuid);
+  return it == cache_.end() ? nullptr : it->second;
+}
+
 absl::StatusOr<std::shared_ptr<const ListenerTables>> TableCatalog::Tables(
     const std::string& listener_uuid) {
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = cache_.find(listener_uuid);
-    if (it != cache_.end()) return it->second;
-  }
+  if (auto cached = Cached(listener_uuid)) return cached;
   v1::DataStructure stored;
   bool found = false;
   SLUICE_RETURN_IF_ERROR(pool_->Run([&](sql::Connection& con) {

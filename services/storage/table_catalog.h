@@ -52,6 +52,9 @@ class TableCatalog {
   // The cached tables of a listener; NOT_FOUND when it has none.
   absl::StatusOr<std::shared_ptr<const ListenerTables>> Tables(
       const std::string& listener_uuid);
+  // The cached tables, or null when they are not cached (never blocks on
+  // the database).
+  std::shared_ptr<const ListenerTables> Cached(const std::string& listener_uuid);
   // Drops the cached definitions (after a write found the tables gone).
   void Forget(const std::string& listener_uuid);
 

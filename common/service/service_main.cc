@@ -61,7 +61,8 @@ void InitService(const std::string& name, int argc, char** argv) {
   log::Init(name, absl::GetFlag(FLAGS_log_level));
   // Debian's abseil is built with assertions, which turns on absl::Mutex's
   // lock-order graph for every lock taken: measured at about 1% of the
-  // edge's and storage's CPU under load. Tests keep it on.
+  // edge's and storage's CPU under load. Unit tests, which do not start
+  // through here, keep it on.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 }
 

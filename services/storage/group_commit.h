@@ -58,9 +58,10 @@ class GroupCommit {
   GroupCommit& operator=(const GroupCommit&) = delete;
 
   // Queues `item` of `weight` (its records); false, with the item not
-  // taken, when the queue is full.
+  // taken, when the queue is full or the committers are stopping.
   bool Enqueue(Item* item, size_t weight) {
     std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return false;
     if (options_.max_queued_weight > 0 && !queue_.empty() &&
         queued_weight_ + weight > options_.max_queued_weight) {
       return false;

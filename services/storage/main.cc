@@ -20,6 +20,11 @@ int main(int argc, char** argv) {
   sluice::MySqlPool pool(sluice::DatabaseOptionsFromFlags(
       sluice::EnvOr("SLUICE_STORAGE_DATABASE", "sluice_storage"),
       std::max(1, sluice::EnvIntOr("SLUICE_STORAGE_CONNECTIONS", 16))));
+  // Declared before the store, whose committers report to it until they stop.
+  sluice::Histogram commit_records(
+      "sluice_storage_commit_records",
+      "Records per committed write transaction (one group of writes).",
+      {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 10000});
   sluice::RecordWriter::Options writer;
   // Write transactions (groups) running at once: one group's statements run
   // while another's commit waits for the log flush.
@@ -42,10 +47,6 @@ int main(int argc, char** argv) {
       "sluice_storage_listener",
       static_cast<size_t>(
           std::max(0, sluice::EnvIntOr("SLUICE_METRICS_LISTENER_CAP", 200))));
-  sluice::Histogram commit_records(
-      "sluice_storage_commit_records",
-      "Records per committed write transaction.",
-      {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 10000});
   store.writer().OnCommit([&](int64_t records) {
     commit_records.Observe(static_cast<double>(records));
   });

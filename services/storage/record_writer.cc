@@ -29,10 +29,27 @@ namespace {
 
 using nlohmann::ordered_json;
 
-// Rows per multi-row statement, and the placeholder budget per statement
-// (MySQL allows 65535).
+// Rows per multi-row statement, the placeholder budget per statement (MySQL
+// allows 65535), and the bytes of values per statement: well inside the
+// server's max_allowed_packet (16 MiB by default) however large the records
+// a group brings together.
 constexpr size_t kMaxRowsPerStatement = 500;
 constexpr size_t kMaxPlaceholders = 60000;
+constexpr size_t kMaxStatementBytes = 4 << 20;
+// The time a write must have left when its group starts: the pool's commit
+// margin (1 s) and time for the group's statements.
+constexpr std::chrono::milliseconds kDeadlineReserve(2000);
+
+// What a row's values add to a statement, about.
+size_t RowBytes(const v1::Row& row) {
+  size_t bytes = 0;
+  for (const v1::Value& v : row.values()) {
+    bytes += 16 + (v.has_string_value() ? v.string_value().size()
+                   : v.has_json_value() ? v.json_value().size()
+                                        : 0);
+  }
+  return bytes;
+}
 
 bool IsLastModified(const v1::Column& c) {
   return c.source() == v1::COLUMN_SOURCE_LAST_MODIFIED;
@@ -97,8 +114,14 @@ void InsertRows(sql::Connection& con, const std::string& qualified,
   size_t per_statement = std::max<size_t>(
       1, std::min(kMaxRowsPerStatement,
                   kMaxPlaceholders / std::max<size_t>(1, bound.size())));
-  for (size_t start = 0; start < rows.size(); start += per_statement) {
-    size_t end = std::min(rows.size(), start + per_statement);
+  for (size_t start = 0, end = 0; start < rows.size(); start = end) {
+    size_t bytes = 0;
+    end = start;
+    while (end < rows.size() && end - start < per_statement &&
+           (end == start || bytes + RowBytes(*rows[end]) <= kMaxStatementBytes)) {
+      bytes += RowBytes(*rows[end]);
+      ++end;
+    }
     std::vector<std::string> tuples(end - start, tuple);
     std::string sql = absl::StrCat("INSERT INTO ", qualified, " (",
                                    absl::StrJoin(names, ", "), ") VALUES ",
@@ -402,9 +425,18 @@ absl::Status Validate(const ListenerTables& lt,
 // to its savepoint, the rest of the group goes on. Deadlocks, lock waits and
 // lost or refusing servers end the whole transaction (and are retried).
 bool IsOneWritesError(const sql::SQLException& e) {
-  int code = e.getErrorCode();
-  return code != 0 && code != 1213 && code != 1205 &&
-         !IsConnectionError(code) && !IsServerRefusal(code);
+  switch (e.getErrorCode()) {
+    case 0:
+    case 1020:  // record changed since last read: InnoDB rolled back
+    case 1205:  // lock wait timeout
+    case 1206:  // lock table full: InnoDB rolled back
+    case 1213:  // deadlock: InnoDB rolled back
+    case 1305:  // the savepoint is gone with the transaction
+      return false;
+    default:
+      return !IsConnectionError(e.getErrorCode()) &&
+             !IsServerRefusal(e.getErrorCode());
+  }
 }
 
 }  // namespace
@@ -481,13 +513,16 @@ absl::Status RecordWriter::Busy() {
 }
 
 void RecordWriter::WriteGroup(const std::vector<PendingWrite*>& group) {
-  // A write whose caller has given up is not started; the others commit by
-  // the earliest deadline among them.
-  const auto now = std::chrono::system_clock::now();
+  // The group commits by the earliest deadline among its writes, and the
+  // pool commits nothing within a second of that: a write too close to its
+  // caller's deadline is not started, so that it cannot make the rest of the
+  // group miss its commit.
+  const auto latest_start =
+      std::chrono::system_clock::now() + kDeadlineReserve;
   std::vector<PendingWrite*> live;
   auto deadline = std::chrono::system_clock::time_point::max();
   for (PendingWrite* p : group) {
-    if (p->deadline <= now) {
+    if (p->deadline <= latest_start) {
       p->status = absl::UnavailableError(
           "the request's deadline passed before commit; nothing was written");
       continue;

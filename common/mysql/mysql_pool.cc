@@ -7,6 +7,7 @@
 #include <cppconn/statement.h>
 #include <mysql_driver.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -28,6 +29,10 @@ struct ThreadGuard {
 };
 
 void EnsureThreadInit() { thread_local ThreadGuard guard; }
+
+// The statement cache of the connection this thread holds, if any.
+thread_local StatementCache* current_statements = nullptr;
+
 
 constexpr int kMaxAttempts = 6;
 
@@ -111,7 +116,60 @@ MySqlPool::MySqlPool(MySqlOptions options) : options_(std::move(options)) {
   Driver();  // initialize the driver before any thread uses it
 }
 
-MySqlPool::~MySqlPool() = default;
+MySqlPool::~MySqlPool() {
+  statements_.clear();  // before the connections they belong to
+}
+
+StatementCache* MySqlPool::Statements() { return current_statements; }
+
+StatementCache::StatementCache(sql::Connection* owner, size_t capacity,
+                               size_t max_parameters)
+    : owner_(owner), capacity_(capacity), max_parameters_(max_parameters) {}
+
+StatementCache::~StatementCache() {
+  // Closing a statement on a connection that is gone fails; that is fine.
+  try {
+    lru_.clear();
+  } catch (...) {
+  }
+}
+
+bool StatementCache::Fits(const std::string& sql) const {
+  return static_cast<size_t>(std::count(sql.begin(), sql.end(), '?')) <=
+         max_parameters_ / 16;
+}
+
+sql::PreparedStatement* StatementCache::Get(sql::Connection& con,
+                                            const std::string& sql) {
+  // Callers hold `con` for the whole call (MySqlPool's callbacks).
+  auto it = index_.find(sql);
+  if (it != index_.end()) {
+    lru_.splice(lru_.begin(), lru_, it->second);
+    return lru_.front().statement.get();
+  }
+  std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(sql));
+  size_t parameters = static_cast<size_t>(std::count(sql.begin(), sql.end(), '?'));
+  lru_.push_front(Entry{sql, parameters, std::move(st)});
+  index_[sql] = lru_.begin();
+  parameters_ += parameters;
+  while (lru_.size() > 1 &&
+         (index_.size() > capacity_ || parameters_ > max_parameters_)) {
+    parameters_ -= lru_.back().parameters;
+    index_.erase(lru_.back().sql);
+    lru_.pop_back();
+  }
+  return lru_.front().statement.get();
+}
+
+sql::PreparedStatement* PrepareCached(
+    sql::Connection& con, const std::string& sql,
+    std::unique_ptr<sql::PreparedStatement>* owned) {
+  StatementCache* cache = MySqlPool::Statements();
+  if (cache != nullptr && cache->owner() == &con && cache->Fits(sql))
+    return cache->Get(con, sql);
+  owned->reset(con.prepareStatement(sql));
+  return owned->get();
+}
 
 std::unique_ptr<sql::Connection> MySqlPool::Connect(bool with_schema) {
   EnsureThreadInit();
@@ -181,11 +239,23 @@ absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn,
       }
     }
     const bool reused = con != nullptr;
+    // Cleared on every way out of this attempt.
+    struct ClearStatements {
+      ~ClearStatements() { current_statements = nullptr; }
+    } clear_statements;
     bool keep = true;
     bool lost = false;
     bool commit_sent = false;
     try {
       if (!con) con = Connect(/*with_schema=*/true);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto& cache = statements_[con.get()];
+        if (!cache) cache = std::make_unique<StatementCache>(
+              con.get(), options_.max_statements,
+              options_.max_statement_parameters);
+        current_statements = cache.get();
+      }
       // Transactions are explicit statements: Connector/C++ 1.1's commit()
       // can return as if it succeeded when the server dies under it
       // (measured: acknowledged writes lost to a SIGKILL of MariaDB), while
@@ -228,7 +298,10 @@ absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn,
           absl::StrCat("database client error: ", e.what()));
       keep = false;
     }
+    current_statements = nullptr;
     std::vector<std::unique_ptr<sql::Connection>> stale;
+    // Statements of connections about to close, closed before them.
+    std::vector<std::unique_ptr<StatementCache>> closing;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (keep && con) {
@@ -242,8 +315,17 @@ absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn,
         open_ -= static_cast<int>(idle_.size());
         stale.swap(idle_);
       }
+      auto take = [&](sql::Connection* c) {
+        auto it = statements_.find(c);
+        if (it == statements_.end()) return;
+        closing.push_back(std::move(it->second));
+        statements_.erase(it);
+      };
+      if (con) take(con.get());
+      for (auto& c : stale) take(c.get());
     }
     released_.notify_all();
+    closing.clear();
     if (con && !keep) con.reset();
     stale.clear();
     if (commit_sent && !status.ok() &&

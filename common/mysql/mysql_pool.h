@@ -8,9 +8,11 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/mysql/statement_cache.h"
 
 namespace sql {
 class Connection;
@@ -30,6 +32,10 @@ struct MySqlOptions {
   int read_timeout_seconds = 30;
   // Connections kept open at most.
   int max_connections = 8;
+  // Prepared statements cached per connection (PrepareCached), at most this
+  // many and with this many parameters in all.
+  size_t max_statements = 128;
+  size_t max_statement_parameters = 100000;
 };
 
 // A bounded pool of MySQL Connector/C++ connections to one database.
@@ -78,6 +84,11 @@ class MySqlPool {
 
   const MySqlOptions& options() const { return options_; }
 
+  // The prepared-statement cache of the connection the calling thread holds
+  // inside a Transaction or Run callback; null outside one. A connection's
+  // statements are closed before it is.
+  static StatementCache* Statements();
+
  private:
   struct Lease;
   absl::Status WithConnection(bool transaction, const Fn& fn,
@@ -89,6 +100,9 @@ class MySqlPool {
   std::condition_variable released_;
   std::vector<std::unique_ptr<sql::Connection>> idle_;
   int open_ = 0;
+  // Per open connection; after idle_, so that statements go first.
+  std::unordered_map<sql::Connection*, std::unique_ptr<StatementCache>>
+      statements_;
 };
 
 // The Status for a Connector/C++ exception: UNAVAILABLE for connection

@@ -17,6 +17,8 @@
 
 namespace sluice::edge {
 
+class WriteBatcher;
+
 // Channels and stubs of the services the edge calls. Stubs are thread-safe.
 struct Backends {
   std::shared_ptr<grpc::Channel> schema_channel, auth_channel, storage_channel,
@@ -25,6 +27,9 @@ struct Backends {
   std::unique_ptr<v1::AuthService::Stub> auth;
   std::unique_ptr<v1::StorageService::Stub> storage;
   std::unique_ptr<v1::RetentionService::Stub> retention;
+  // Ingest writes to storage, batched (owned by the caller); when null,
+  // each write is its own Write call.
+  WriteBatcher* storage_writes = nullptr;
 };
 
 // Starts an asynchronous unary call without blocking the caller; `done`

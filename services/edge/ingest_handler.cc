@@ -12,11 +12,11 @@
 #include "common/mapping/timestamp.h"
 #include "common/script/transform_script.h"
 #include "services/edge/ingest_request.h"
+#include "services/edge/write_batcher.h"
 
 namespace sluice::edge {
 namespace {
 
-constexpr std::chrono::milliseconds kWriteTimeout(15000);
 
 HttpError Make(int status, const std::string& code,
                const std::string& message) {
@@ -133,13 +133,7 @@ void Write(const IngestContext& context, std::shared_ptr<RequestCopy> request,
       *std::move(idempotency_key),
       /*transformed=*/!listener.script().empty());
   if (Failed(write.status(), respond)) return;
-  auto* storage = context.backends->storage.get();
-  AsyncCall<v1::WriteRequest, v1::WriteResponse>(
-      [storage](auto* c, auto* q, auto* r, auto cb) {
-        storage->async()->Write(c, q, r, cb);
-      },
-      *std::move(write), kWriteTimeout,
-      [respond](absl::Status status, v1::WriteResponse& response) {
+  auto answer = [respond](absl::Status status, v1::WriteResponse& response) {
         if (Failed(status, respond)) return;
         if (RequestLog* log = respond->log()) log->records = response.records();
         Responder::Headers headers;
@@ -149,7 +143,17 @@ void Write(const IngestContext& context, std::shared_ptr<RequestCopy> request,
                       absl::StrCat(R"({"status":"ok","records":)",
                                    response.records(), "}"),
                       headers);
-      });
+  };
+  if (WriteBatcher* batcher = context.backends->storage_writes) {
+    batcher->Write(*std::move(write), std::move(answer));
+    return;
+  }
+  auto* storage = context.backends->storage.get();
+  AsyncCall<v1::WriteRequest, v1::WriteResponse>(
+      [storage](auto* c, auto* q, auto* r, auto cb) {
+        storage->async()->Write(c, q, r, cb);
+      },
+      *std::move(write), kWriteTimeout, std::move(answer));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <pistache/http.h>
 
+#include <chrono>
 #include <memory>
 
 #include "services/edge/auth_guards.h"
@@ -19,6 +20,9 @@ class RequestMetrics;
 namespace sluice::edge {
 
 // Shared state of the ingest handlers (one clone per Pistache worker).
+// How long the edge waits for storage to answer a write or delete.
+inline constexpr std::chrono::milliseconds kWriteTimeout(15000);
+
 struct IngestContext {
   Backends* backends = nullptr;
   ListenerCache* listeners = nullptr;

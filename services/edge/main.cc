@@ -21,6 +21,7 @@
 #include "common/service/service_main.h"
 #include "services/edge/admin_handler.h"
 #include "services/edge/ingest_handler.h"
+#include "services/edge/write_batcher.h"
 #include "services/edge/listener_cache.h"
 #include "services/edge/listener_index.h"
 
@@ -119,6 +120,24 @@ int main(int argc, char** argv) {
       sluice::v1::StorageService::NewStub(backends.storage_channel);
   backends.retention =
       sluice::v1::RetentionService::NewStub(backends.retention_channel);
+  // Writes that arrive while two calls to storage are in flight leave
+  // together in the next one.
+  sluice::edge::WriteBatcher storage_writes(
+      [&backends](sluice::v1::WriteManyRequest request,
+                  std::function<void(absl::Status,
+                                     sluice::v1::WriteManyResponse&)>
+                      finished) {
+        auto* storage = backends.storage.get();
+        sluice::edge::AsyncCall<sluice::v1::WriteManyRequest,
+                                sluice::v1::WriteManyResponse>(
+            [storage](auto* c, auto* q, auto* r, auto cb) {
+              storage->async()->WriteMany(c, q, r, cb);
+            },
+            std::move(request), sluice::edge::kWriteTimeout,
+            std::move(finished));
+      },
+      sluice::edge::WriteBatcher::Options());
+  backends.storage_writes = &storage_writes;
 
   sluice::RequestMetrics metrics("edge");
   sluice::ListenerMetrics listener_metrics(

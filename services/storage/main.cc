@@ -17,9 +17,16 @@ int main(int argc, char** argv) {
   // Blocking calls (catalog changes, reads, deletes, a listener's first
   // write) run on these threads; writes wait on none of them.
   const int threads = sluice::EnvIntOr("SLUICE_STORAGE_THREADS", 16);
-  sluice::MySqlPool pool(sluice::DatabaseOptionsFromFlags(
+  sluice::MySqlOptions db = sluice::DatabaseOptionsFromFlags(
       sluice::EnvOr("SLUICE_STORAGE_DATABASE", "sluice_storage"),
-      std::max(1, sluice::EnvIntOr("SLUICE_STORAGE_CONNECTIONS", 16))));
+      std::max(1, sluice::EnvIntOr("SLUICE_STORAGE_CONNECTIONS", 16)));
+  // Write statements kept prepared per connection (each shape the group
+  // sizes bring), and the parameters they may hold in all.
+  db.max_statements = static_cast<size_t>(
+      std::max(1, sluice::EnvIntOr("SLUICE_STORAGE_STATEMENTS", 128)));
+  db.max_statement_parameters = static_cast<size_t>(std::max(
+      1, sluice::EnvIntOr("SLUICE_STORAGE_STATEMENT_PARAMETERS", 100000)));
+  sluice::MySqlPool pool(db);
   // Declared before the store, whose committers report to it until they stop.
   sluice::Histogram commit_records(
       "sluice_storage_commit_records",

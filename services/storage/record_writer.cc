@@ -20,6 +20,7 @@
 #include "common/mapping/json_path.h"
 #include "common/mapping/timestamp.h"
 #include "common/mysql/mysql_pool.h"
+#include "common/mysql/statement_cache.h"
 #include "common/status/error_code.h"
 #include "common/status/status_macros.h"
 #include "services/storage/sql_values.h"
@@ -33,7 +34,7 @@ using nlohmann::ordered_json;
 // allows 65535), and the bytes of values per statement: well inside the
 // server's max_allowed_packet (16 MiB by default) however large the records
 // a group brings together.
-constexpr size_t kMaxRowsPerStatement = 500;
+constexpr size_t kMaxRowsPerStatement = 128;
 constexpr size_t kMaxPlaceholders = 60000;
 constexpr size_t kMaxStatementBytes = 4 << 20;
 // The time a write must have left when its group starts: the pool's commit
@@ -70,16 +71,26 @@ int64_t DeleteByKeys(
     const std::vector<const google::protobuf::RepeatedPtrField<v1::Value>*>&
         keys) {
   int64_t deleted = 0;
-  std::string predicate = KeyPredicate(table);
+  const std::vector<std::string> columns = KeyColumns(table);
+  const std::string predicate = KeyPredicate(table);
   for (size_t start = 0; start < keys.size(); start += kMaxRowsPerStatement) {
     size_t end = std::min(keys.size(), start + kMaxRowsPerStatement);
-    std::vector<std::string> ors(end - start, predicate);
-    std::unique_ptr<sql::PreparedStatement> st(
-        con.prepareStatement(absl::StrCat("DELETE FROM ", qualified, " WHERE ",
-                                          absl::StrJoin(ors, " OR "))));
+    // A one-column key is an IN list, which the server plans as one range
+    // lookup per value; composite keys are ORs of their columns.
+    std::string where;
+    if (columns.size() == 1) {
+      std::vector<std::string> marks(end - start, "?");
+      where = absl::StrCat(columns[0], " IN (", absl::StrJoin(marks, ", "), ")");
+    } else {
+      std::vector<std::string> ors(end - start, predicate);
+      where = absl::StrJoin(ors, " OR ");
+    }
+    std::unique_ptr<sql::PreparedStatement> owned;
+    sql::PreparedStatement* st = PrepareCached(
+        con, absl::StrCat("DELETE FROM ", qualified, " WHERE ", where), &owned);
     int index = 1;
     for (size_t k = start; k < end; ++k) {
-      for (const v1::Value& v : *keys[k]) BindValue(st.get(), index++, v);
+      for (const v1::Value& v : *keys[k]) BindValue(st, index++, v);
     }
     deleted += st->executeUpdate();
   }
@@ -130,10 +141,11 @@ void InsertRows(sql::Connection& con, const std::string& qualified,
       absl::StrAppend(&sql, " ON DUPLICATE KEY UPDATE ",
                       absl::StrJoin(updates, ", "));
     }
-    std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(sql));
+    std::unique_ptr<sql::PreparedStatement> owned;
+    sql::PreparedStatement* st = PrepareCached(con, sql, &owned);
     int index = 1;
     for (size_t r = start; r < end; ++r) {
-      for (int c : bound) BindValue(st.get(), index++, rows[r]->values(c));
+      for (int c : bound) BindValue(st, index++, rows[r]->values(c));
     }
     st->executeUpdate();
   }

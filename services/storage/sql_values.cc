@@ -71,14 +71,20 @@ v1::Value ReadValue(sql::ResultSet& rs, int index, const v1::Column& column) {
   return value;
 }
 
-std::string KeyPredicate(const v1::Table& table) {
-  std::vector<std::string> parts;
+std::vector<std::string> KeyColumns(const v1::Table& table) {
+  std::vector<std::string> names;
   for (const auto& c : table.columns()) {
     if (c.source() == v1::COLUMN_SOURCE_ROOT_KEY ||
         (table.parent().empty() && c.primary_key())) {
-      parts.push_back(absl::StrCat(QuoteIdentifier(c.name()), " = ?"));
+      names.push_back(QuoteIdentifier(c.name()));
     }
   }
+  return names;
+}
+
+std::string KeyPredicate(const v1::Table& table) {
+  std::vector<std::string> parts = KeyColumns(table);
+  for (std::string& part : parts) absl::StrAppend(&part, " = ?");
   return absl::StrCat("(", absl::StrJoin(parts, " AND "), ")");
 }
 

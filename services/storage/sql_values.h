@@ -28,6 +28,10 @@ v1::Value ReadValue(sql::ResultSet& rs, int index, const v1::Column& column);
 // A record's key as it appears in SQL and in messages.
 using RecordKey = google::protobuf::RepeatedPtrField<v1::Value>;
 
+// The quoted columns holding a row's record key (the root's primary key, or
+// a child table's root-key columns), in key order.
+std::vector<std::string> KeyColumns(const v1::Table& table);
+
 // "(`a` = ? AND `b` = ?)": the row's record key (the root's primary key, or
 // a child table's root-key columns), bound in key order.
 std::string KeyPredicate(const v1::Table& table);

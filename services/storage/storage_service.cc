@@ -1,5 +1,9 @@
 #include "services/storage/storage_service.h"
 
+#include <atomic>
+#include <memory>
+#include <vector>
+
 #include "common/status/grpc_status.h"
 
 namespace sluice {
@@ -88,6 +92,83 @@ grpc::ServerUnaryReactor* StorageServiceImpl::Write(
         Written(*request, RecordWriter::Busy(), response, start));
   }
   return reactor;
+}
+
+grpc::ServerUnaryReactor* StorageServiceImpl::WriteMany(
+    grpc::CallbackServerContext* context, const v1::WriteManyRequest* request,
+    v1::WriteManyResponse* response) {
+  const auto start = std::chrono::steady_clock::now();
+  const int n = request->writes_size();
+  std::vector<std::shared_ptr<const ListenerTables>> tables(n);
+  bool all_cached = true;
+  for (int i = 0; i < n; ++i) {
+    response->add_outcomes();
+    tables[i] = store_->CachedTables(request->writes(i).listener_uuid());
+    all_cached = all_cached && tables[i] != nullptr;
+  }
+  if (!all_cached) {
+    // Some listener's tables are read from the catalog first: blocking
+    // work, off the gRPC thread, one write after another.
+    return executor_->OffloadOrShed(context, [=] {
+      for (int i = 0; i < n; ++i) {
+        const v1::WriteRequest& write = request->writes(i);
+        v1::WriteOutcome* outcome = response->mutable_outcomes(i);
+        SetOutcome(outcome,
+                   Written(write, store_->Write(write, context->deadline()),
+                           outcome->mutable_response(), start));
+      }
+      return grpc::Status::OK;
+    });
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // The call finishes when the last of its writes has its outcome (the
+  // extra count is this loop's, so that it cannot finish before it ends).
+  auto remaining = std::make_shared<std::atomic<int>>(n + 1);
+  auto one_done = [reactor, remaining] {
+    if (remaining->fetch_sub(1, std::memory_order_acq_rel) == 1)
+      reactor->Finish(grpc::Status::OK);
+  };
+  for (int i = 0; i < n; ++i) {
+    const v1::WriteRequest& write = request->writes(i);
+    v1::WriteOutcome* outcome = response->mutable_outcomes(i);
+    auto prepared = store_->writer().Prepare(write, std::move(tables[i]),
+                                             context->deadline());
+    if (!prepared.ok()) {
+      SetOutcome(outcome, Written(write, prepared.status(),
+                                  outcome->mutable_response(), start));
+      one_done();
+      continue;
+    }
+    auto* pending = new PendingWrite(*std::move(prepared));
+    pending->done = [this, pending, &write, outcome, start, one_done] {
+      std::unique_ptr<PendingWrite> owned(pending);
+      absl::StatusOr<v1::WriteResponse> result =
+          owned->status.ok() ? absl::StatusOr<v1::WriteResponse>(
+                                   std::move(owned->response))
+                             : absl::StatusOr<v1::WriteResponse>(owned->status);
+      SetOutcome(outcome, Written(write, std::move(result),
+                                  outcome->mutable_response(), start));
+      one_done();
+    };
+    if (!store_->writer().Enqueue(pending)) {
+      delete pending;
+      SetOutcome(outcome, Written(write, RecordWriter::Busy(),
+                                  outcome->mutable_response(), start));
+      one_done();
+    }
+  }
+  one_done();
+  return reactor;
+}
+
+void StorageServiceImpl::SetOutcome(v1::WriteOutcome* outcome,
+                                    const grpc::Status& status) {
+  outcome->set_code(static_cast<int32_t>(status.error_code()));
+  if (!status.ok()) {
+    outcome->set_message(status.error_message());
+    outcome->set_error_code(status.error_details());
+    outcome->clear_response();
+  }
 }
 
 grpc::Status StorageServiceImpl::Written(

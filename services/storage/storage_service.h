@@ -32,6 +32,9 @@ class StorageServiceImpl final : public v1::StorageService::CallbackService {
   grpc::ServerUnaryReactor* Write(grpc::CallbackServerContext* context,
                                   const v1::WriteRequest* request,
                                   v1::WriteResponse* response) override;
+  grpc::ServerUnaryReactor* WriteMany(grpc::CallbackServerContext* context,
+                                      const v1::WriteManyRequest* request,
+                                      v1::WriteManyResponse* response) override;
   grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* context,
                                    const v1::DeleteRequest* request,
                                    v1::DeleteResponse* response) override;
@@ -56,6 +59,8 @@ class StorageServiceImpl final : public v1::StorageService::CallbackService {
                                    v1::LogEntry* response) override;
 
  private:
+  // A write's status as one outcome of a WriteMany.
+  static void SetOutcome(v1::WriteOutcome* outcome, const grpc::Status& status);
   // Counts a Write's outcome and fills `response`; the call's status.
   grpc::Status Written(const v1::WriteRequest& request,
                        absl::StatusOr<v1::WriteResponse> written,

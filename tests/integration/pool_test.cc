@@ -3,6 +3,7 @@
 // after the caller's deadline (DESIGN §7).
 #include <cppconn/connection.h>
 #include <cppconn/exception.h>
+#include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 #include <cppconn/statement.h>
 #include <gtest/gtest.h>
@@ -142,6 +143,48 @@ TEST_F(PoolTest, TheIdempotencySweepForgetsEveryExpiredKey) {
   EXPECT_EQ(stack_.Query("SELECT COUNT(*) FROM sluice_storage.idempotency_keys "
                          "WHERE listener_uuid = 'sweep-test'")[0][0],
             "0");
+}
+
+TEST_F(PoolTest, StatementsArePreparedOncePerConnection) {
+  MySqlPool pool(Options("sluice_storage", 1));
+  EXPECT_EQ(MySqlPool::Statements(), nullptr);
+  auto prepares = [](sql::Connection& con) {
+    std::unique_ptr<sql::Statement> st(con.createStatement());
+    std::unique_ptr<sql::ResultSet> rs(st->executeQuery(
+        "SHOW SESSION STATUS LIKE 'Com_stmt_prepare'"));
+    rs->next();
+    return rs->getInt64(2);
+  };
+  int64_t before = 0, after = 0;
+  sql::PreparedStatement* first = nullptr;
+  for (int round = 0; round < 3; ++round) {
+    absl::Status status = pool.Transaction([&](sql::Connection& con) {
+      if (round == 0) before = prepares(con);
+      std::unique_ptr<sql::PreparedStatement> owned;
+      sql::PreparedStatement* st = PrepareCached(con, "SELECT ? + 1", &owned);
+      EXPECT_EQ(owned, nullptr);  // held by the cache, not by the caller
+      if (round == 0) first = st;
+      EXPECT_EQ(st, first);
+      st->setInt(1, round);
+      std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
+      EXPECT_TRUE(rs->next());
+      EXPECT_EQ(rs->getInt(1), round + 1);
+      after = prepares(con);
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(status.ok()) << status;
+  }
+  EXPECT_EQ(after - before, 1);
+  EXPECT_EQ(MySqlPool::Statements(), nullptr);
+  // The least recently used go past the bound.
+  ASSERT_TRUE(pool.Run([&](sql::Connection& con) {
+                    for (int i = 0; i < 200; ++i) {
+                      std::unique_ptr<sql::PreparedStatement> owned;
+                      PrepareCached(con, "SELECT " + std::to_string(i), &owned);
+                    }
+                    EXPECT_LE(MySqlPool::Statements()->size(), 128u);
+                    return absl::OkStatus();
+                  }).ok());
 }
 
 }  // namespace

@@ -134,11 +134,6 @@ StatementCache::~StatementCache() {
   }
 }
 
-bool StatementCache::Fits(const std::string& sql) const {
-  return static_cast<size_t>(std::count(sql.begin(), sql.end(), '?')) <=
-         max_parameters_ / 16;
-}
-
 sql::PreparedStatement* StatementCache::Get(sql::Connection& con,
                                             const std::string& sql) {
   // Callers hold `con` for the whole call (MySqlPool's callbacks).
@@ -147,8 +142,10 @@ sql::PreparedStatement* StatementCache::Get(sql::Connection& con,
     lru_.splice(lru_.begin(), lru_, it->second);
     return lru_.front().statement.get();
   }
+  size_t parameters =
+      static_cast<size_t>(std::count(sql.begin(), sql.end(), '?'));
+  if (parameters > max_parameters_ / 16) return nullptr;
   std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(sql));
-  size_t parameters = static_cast<size_t>(std::count(sql.begin(), sql.end(), '?'));
   lru_.push_front(Entry{sql, parameters, std::move(st)});
   index_[sql] = lru_.begin();
   parameters_ += parameters;
@@ -165,8 +162,9 @@ sql::PreparedStatement* PrepareCached(
     sql::Connection& con, const std::string& sql,
     std::unique_ptr<sql::PreparedStatement>* owned) {
   StatementCache* cache = MySqlPool::Statements();
-  if (cache != nullptr && cache->owner() == &con && cache->Fits(sql))
-    return cache->Get(con, sql);
+  if (cache != nullptr && cache->owner() == &con) {
+    if (sql::PreparedStatement* st = cache->Get(con, sql)) return st;
+  }
   owned->reset(con.prepareStatement(sql));
   return owned->get();
 }

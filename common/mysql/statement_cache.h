@@ -28,11 +28,11 @@ class StatementCache {
   StatementCache(const StatementCache&) = delete;
   StatementCache& operator=(const StatementCache&) = delete;
 
+  // The cached statement for `sql`, prepared on `con` on first use; null
+  // for a statement with more than a 16th of the parameter budget (a large
+  // batch's), which is better prepared per use: its parse cost is spread
+  // over many rows anyway.
   sql::PreparedStatement* Get(sql::Connection& con, const std::string& sql);
-  // Whether `sql` is one to cache: statements with more than a 16th of the
-  // parameter budget (a large batch's) are prepared per use instead, their
-  // parse cost spread over many rows anyway.
-  bool Fits(const std::string& sql) const;
   size_t size() const { return index_.size(); }
   size_t parameters() const { return parameters_; }
   sql::Connection* owner() const { return owner_; }

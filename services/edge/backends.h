@@ -27,8 +27,7 @@ struct Backends {
   std::unique_ptr<v1::AuthService::Stub> auth;
   std::unique_ptr<v1::StorageService::Stub> storage;
   std::unique_ptr<v1::RetentionService::Stub> retention;
-  // Ingest writes to storage, batched (owned by the caller); when null,
-  // each write is its own Write call.
+  // Ingest writes to storage, batched (owned by the caller).
   WriteBatcher* storage_writes = nullptr;
 };
 

@@ -144,16 +144,7 @@ void Write(const IngestContext& context, std::shared_ptr<RequestCopy> request,
                                    response.records(), "}"),
                       headers);
   };
-  if (WriteBatcher* batcher = context.backends->storage_writes) {
-    batcher->Write(*std::move(write), std::move(answer));
-    return;
-  }
-  auto* storage = context.backends->storage.get();
-  AsyncCall<v1::WriteRequest, v1::WriteResponse>(
-      [storage](auto* c, auto* q, auto* r, auto cb) {
-        storage->async()->Write(c, q, r, cb);
-      },
-      *std::move(write), kWriteTimeout, std::move(answer));
+  context.backends->storage_writes->Write(*std::move(write), std::move(answer));
 }
 
 }  // namespace

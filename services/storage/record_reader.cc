@@ -114,9 +114,7 @@ absl::StatusOr<v1::ListRecordsResponse> RecordReader::ListRecords(
                                 "pageToken is not one this API returned");
   }
   const v1::Table& root = lt->tables[0];
-  std::vector<std::string> key_names;
-  for (int c : lt->key_columns)
-    key_names.push_back(QuoteIdentifier(root.columns(c).name()));
+  const std::vector<std::string> key_names = KeyColumns(root);
   std::string keys = absl::StrJoin(key_names, ", ");
   std::vector<std::string> marks(key_names.size(), "?");
   std::string sql =
@@ -134,7 +132,7 @@ absl::StatusOr<v1::ListRecordsResponse> RecordReader::ListRecords(
     std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
     std::vector<std::vector<v1::Value>> page;
     while (rs->next()) {
-      google::protobuf::RepeatedPtrField<v1::Value> key = ReadKey(*rs, lt->tables[0], lt->key_columns);
+      RecordKey key = ReadKey(*rs, lt->tables[0], lt->key_columns);
       page.emplace_back(key.begin(), key.end());
     }
     bool more = page.size() > static_cast<size_t>(limit);

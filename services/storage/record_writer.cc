@@ -68,7 +68,7 @@ std::string KeyString(const RecordKey& key) {
 // Deletes the rows of `table` belonging to any of `keys`.
 int64_t DeleteByKeys(
     sql::Connection& con, const std::string& qualified, const v1::Table& table,
-    const std::vector<const google::protobuf::RepeatedPtrField<v1::Value>*>&
+    const std::vector<const RecordKey*>&
         keys) {
   int64_t deleted = 0;
   const std::vector<std::string> columns = KeyColumns(table);
@@ -128,9 +128,10 @@ void InsertRows(sql::Connection& con, const std::string& qualified,
   for (size_t start = 0, end = 0; start < rows.size(); start = end) {
     size_t bytes = 0;
     end = start;
-    while (end < rows.size() && end - start < per_statement &&
-           (end == start || bytes + RowBytes(*rows[end]) <= kMaxStatementBytes)) {
-      bytes += RowBytes(*rows[end]);
+    while (end < rows.size() && end - start < per_statement) {
+      size_t row = RowBytes(*rows[end]);
+      if (end > start && bytes + row > kMaxStatementBytes) break;
+      bytes += row;
       ++end;
     }
     std::vector<std::string> tuples(end - start, tuple);
@@ -212,7 +213,7 @@ void UpsertRecords(sql::Connection& con, const TableCatalog& catalog,
   std::map<std::string, size_t> last;
   for (size_t r = 0; r < records.size(); ++r)
     last[KeyString(records[r]->key())] = r;
-  std::vector<const google::protobuf::RepeatedPtrField<v1::Value>*> keys;
+  std::vector<const RecordKey*> keys;
   std::vector<std::vector<const v1::Row*>> rows(lt.tables.size());
   for (const auto& [key, r] : last) {
     const v1::Record& record = *records[r];
@@ -318,7 +319,7 @@ absl::Status PatchRecords(sql::Connection& con, const TableCatalog& catalog,
     for (const v1::Value* v : values) BindValue(update.get(), index++, *v);
     for (const v1::Value& v : key) BindValue(update.get(), index++, v);
     update->executeUpdate();
-    std::vector<const google::protobuf::RepeatedPtrField<v1::Value>*> keys = {
+    std::vector<const RecordKey*> keys = {
         &record.key()};
     for (const std::string& name : record.replaced_tables()) {
       int t = lt.index.at(name);
@@ -498,30 +499,42 @@ absl::StatusOr<PendingWrite> RecordWriter::Prepare(
 absl::StatusOr<v1::WriteResponse> RecordWriter::Write(
     const v1::WriteRequest& request,
     std::chrono::system_clock::time_point deadline) {
-  SLUICE_ASSIGN_OR_RETURN(PendingWrite p, Prepare(request, deadline));
+  SLUICE_ASSIGN_OR_RETURN(auto tables, catalog_->Tables(request.listener_uuid()));
   std::mutex mu;
   std::condition_variable cv;
-  bool finished = false;
-  p.done = [&] {
-    std::lock_guard<std::mutex> lock(mu);
-    finished = true;
-    cv.notify_one();
-  };
-  if (!Enqueue(&p)) return Busy();
+  std::optional<absl::StatusOr<v1::WriteResponse>> outcome;
+  WriteAsync(request, std::move(tables), deadline,
+             [&](absl::StatusOr<v1::WriteResponse> result) {
+               std::lock_guard<std::mutex> lock(mu);
+               outcome = std::move(result);
+               cv.notify_one();
+             });
   std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return finished; });
-  if (!p.status.ok()) return p.status;
-  return std::move(p.response);
+  cv.wait(lock, [&] { return outcome.has_value(); });
+  return *std::move(outcome);
+}
+
+void RecordWriter::WriteAsync(const v1::WriteRequest& request,
+                              std::shared_ptr<const ListenerTables> tables,
+                              std::chrono::system_clock::time_point deadline,
+                              Done done) {
+  auto prepared = Prepare(request, std::move(tables), deadline);
+  if (!prepared.ok()) return done(prepared.status());
+  auto* write = new PendingWrite(*std::move(prepared));
+  write->done = [write, done] {
+    std::unique_ptr<PendingWrite> owned(write);
+    done(owned->TakeOutcome());
+  };
+  if (!Enqueue(write)) {
+    delete write;
+    done(absl::UnavailableError(
+        "storage has more writes queued than it takes; nothing was written"));
+  }
 }
 
 bool RecordWriter::Enqueue(PendingWrite* write) {
   return commit_.Enqueue(
       write, static_cast<size_t>(std::max(1, write->request->records_size())));
-}
-
-absl::Status RecordWriter::Busy() {
-  return absl::UnavailableError(
-      "storage has more writes queued than it takes; nothing was written");
 }
 
 void RecordWriter::WriteGroup(const std::vector<PendingWrite*>& group) {
@@ -671,8 +684,8 @@ absl::StatusOr<int64_t> RecordWriter::Delete(
     return absl::InvalidArgumentError(
         "the key does not match the table's primary key");
   }
-  google::protobuf::RepeatedPtrField<v1::Value> k(key.begin(), key.end());
-  std::vector<const google::protobuf::RepeatedPtrField<v1::Value>*> keys = {&k};
+  RecordKey k(key.begin(), key.end());
+  std::vector<const RecordKey*> keys = {&k};
   int64_t deleted = 0;
   SLUICE_RETURN_IF_ERROR(pool_->Transaction(
       [&](sql::Connection& con) {
@@ -699,9 +712,7 @@ absl::StatusOr<int64_t> RecordWriter::Purge(
                           catalog_->Tables(listener_uuid));
   if (batch_size <= 0) batch_size = 500;
   const v1::Table& root = lt->tables[0];
-  std::vector<std::string> key_names;
-  for (int c : lt->key_columns)
-    key_names.push_back(QuoteIdentifier(root.columns(c).name()));
+  const std::vector<std::string> key_names = KeyColumns(root);
   int64_t total = 0;
   while (true) {
     int64_t deleted = 0;
@@ -715,11 +726,11 @@ absl::StatusOr<int64_t> RecordWriter::Purge(
               batch_size, " FOR UPDATE")));
       st->setString(1, mapping::FormatSqlDatetime(cutoff_micros));
       std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
-      std::vector<google::protobuf::RepeatedPtrField<v1::Value>> keys;
+      std::vector<RecordKey> keys;
       while (rs->next()) {
         keys.push_back(ReadKey(*rs, root, lt->key_columns));
       }
-      std::vector<const google::protobuf::RepeatedPtrField<v1::Value>*> refs;
+      std::vector<const RecordKey*> refs;
       for (const auto& k : keys) refs.push_back(&k);
       if (refs.empty()) return absl::OkStatus();
       for (size_t t = lt->tables.size(); t-- > 1;) {

@@ -32,6 +32,12 @@ struct PendingWrite {
   v1::WriteResponse response;
   // Called once the group's transaction has ended, committed or not.
   std::function<void()> done;
+
+  // The write's answer, once its group is done: the response, or its error.
+  absl::StatusOr<v1::WriteResponse> TakeOutcome() {
+    if (!status.ok()) return status;
+    return std::move(response);
+  }
 };
 
 // The only writer of data tables.
@@ -68,6 +74,15 @@ class RecordWriter {
       std::chrono::system_clock::time_point deadline =
           std::chrono::system_clock::time_point::max());
 
+  // Write without waiting, against `tables` (the listener's, e.g. from
+  // TableCatalog::Cached): `done` gets what Write would return, after the
+  // write's group has ended, or at once when the write is refused before it
+  // is queued (invalid, or the queue full). `request` must outlive `done`.
+  using Done = std::function<void(absl::StatusOr<v1::WriteResponse>)>;
+  void WriteAsync(const v1::WriteRequest& request,
+                  std::shared_ptr<const ListenerTables> tables,
+                  std::chrono::system_clock::time_point deadline, Done done);
+
   // The write `request` stands for once it is checked against the
   // listener's tables: what Write queues. INVALID_ARGUMENT names the record.
   absl::StatusOr<PendingWrite> Prepare(
@@ -78,10 +93,6 @@ class RecordWriter {
       const v1::WriteRequest& request,
       std::shared_ptr<const ListenerTables> tables,
       std::chrono::system_clock::time_point deadline);
-
-  // Queues a prepared write for the next group; its `done` runs after that
-  // group's transaction. False (not queued) when the queue is full.
-  bool Enqueue(PendingWrite* write);
 
   // Runs `group` (prepared writes) in one transaction and sets each one's
   // outcome; what Write's groups run. When the transaction fails, every
@@ -109,12 +120,14 @@ class RecordWriter {
   void OnCommit(std::function<void(int64_t records)> observer) {
     on_commit_ = std::move(observer);
   }
-  // UNAVAILABLE: the write queue is full.
-  static absl::Status Busy();
   // Groups committed or failed so far.
   size_t groups() const { return commit_.groups(); }
 
  private:
+  // Queues a prepared write for the next group; its `done` runs after that
+  // group's transaction. False (not queued) when the queue is full.
+  bool Enqueue(PendingWrite* write);
+
   // One write under its own savepoint; its outcome in `p`.
   void WriteOne(sql::Connection& con, PendingWrite* p);
 

@@ -71,26 +71,12 @@ grpc::ServerUnaryReactor* StorageServiceImpl::Write(
   // The common case never blocks this thread: the write joins the next
   // group and the committer finishes the call after its commit.
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto prepared =
-      store_->writer().Prepare(*request, std::move(tables), context->deadline());
-  if (!prepared.ok()) {
-    reactor->Finish(Written(*request, prepared.status(), response, start));
-    return reactor;
-  }
-  auto* write = new PendingWrite(*std::move(prepared));
-  write->done = [this, write, reactor, request, response, start] {
-    std::unique_ptr<PendingWrite> owned(write);
-    absl::StatusOr<v1::WriteResponse> outcome =
-        owned->status.ok() ? absl::StatusOr<v1::WriteResponse>(
-                                 std::move(owned->response))
-                           : absl::StatusOr<v1::WriteResponse>(owned->status);
-    reactor->Finish(Written(*request, std::move(outcome), response, start));
-  };
-  if (!store_->writer().Enqueue(write)) {
-    delete write;
-    reactor->Finish(
-        Written(*request, RecordWriter::Busy(), response, start));
-  }
+  store_->writer().WriteAsync(
+      *request, std::move(tables), context->deadline(),
+      [this, reactor, request, response,
+       start](absl::StatusOr<v1::WriteResponse> outcome) {
+        reactor->Finish(Written(*request, std::move(outcome), response, start));
+      });
   return reactor;
 }
 
@@ -129,33 +115,16 @@ grpc::ServerUnaryReactor* StorageServiceImpl::WriteMany(
       reactor->Finish(grpc::Status::OK);
   };
   for (int i = 0; i < n; ++i) {
-    const v1::WriteRequest& write = request->writes(i);
+    const v1::WriteRequest* write = &request->writes(i);
     v1::WriteOutcome* outcome = response->mutable_outcomes(i);
-    auto prepared = store_->writer().Prepare(write, std::move(tables[i]),
-                                             context->deadline());
-    if (!prepared.ok()) {
-      SetOutcome(outcome, Written(write, prepared.status(),
-                                  outcome->mutable_response(), start));
-      one_done();
-      continue;
-    }
-    auto* pending = new PendingWrite(*std::move(prepared));
-    pending->done = [this, pending, &write, outcome, start, one_done] {
-      std::unique_ptr<PendingWrite> owned(pending);
-      absl::StatusOr<v1::WriteResponse> result =
-          owned->status.ok() ? absl::StatusOr<v1::WriteResponse>(
-                                   std::move(owned->response))
-                             : absl::StatusOr<v1::WriteResponse>(owned->status);
-      SetOutcome(outcome, Written(write, std::move(result),
-                                  outcome->mutable_response(), start));
-      one_done();
-    };
-    if (!store_->writer().Enqueue(pending)) {
-      delete pending;
-      SetOutcome(outcome, Written(write, RecordWriter::Busy(),
-                                  outcome->mutable_response(), start));
-      one_done();
-    }
+    store_->writer().WriteAsync(
+        *write, std::move(tables[i]), context->deadline(),
+        [this, write, outcome, start,
+         one_done](absl::StatusOr<v1::WriteResponse> result) {
+          SetOutcome(outcome, Written(*write, std::move(result),
+                                      outcome->mutable_response(), start));
+          one_done();
+        });
   }
   one_done();
   return reactor;

@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: all deps build run up down test test-faults test-asan test-tsan fuzz bench bench-features clean
+.PHONY: all deps build run up down test test-faults test-galera test-asan test-tsan fuzz bench bench-features clean
 
 all: build
 
@@ -26,7 +26,7 @@ down:
 	@scripts/stack.sh down
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure --timeout 600 -j 1 -LE faults
+	cd $(BUILD) && ctest --output-on-failure --timeout 600 -j 1 -LE 'faults|galera'
 
 # Throughput, latency, RSS and CPU of a Release build beside the https200
 # and mariadbDirect ceilings (bench/run.sh; bench/results/latest.{json,png}).
@@ -43,6 +43,12 @@ bench-features: build
 test-faults: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 600 -j 1 -L faults
 
+# The end-to-end slice and a node killed under load on a 3-node MariaDB
+# Galera cluster on loopback ports (tests/galera; Debian's galera-4).
+test-galera: build
+	@scripts/install-deps.sh galera-4 rsync
+	cd $(BUILD) && ctest --output-on-failure --timeout 600 -j 1 -L galera
+
 # The unit and end-to-end tests under sanitizers: with every service built
 # under ASan + UBSan (any report fails the run), or every test binary under
 # TSan against a regular build's services (Debian's gRPC and abseil are not
@@ -52,14 +58,14 @@ test-asan: deps
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --output-on-failure --timeout 600 -j 1 -LE faults
+	  ctest --output-on-failure --timeout 600 -j 1 -LE 'faults|galera'
 
 test-tsan: build
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_SANITIZE=thread \
 	  -DSLUICE_STACK_BUILD=$(CURDIR)/$(BUILD)
 	cmake --build build-tsan -j $(JOBS)
 	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/tsan/tsan.supp" \
-	  ctest --output-on-failure --timeout 600 -j 1 -LE faults
+	  ctest --output-on-failure --timeout 600 -j 1 -LE 'faults|galera'
 
 # Runs each fuzz target under libFuzzer (clang, ASan + UBSan) for
 # FUZZ_SECONDS; new inputs go to build-fuzz/corpus/<target>, crashes to

@@ -13,7 +13,11 @@
 # SLUICE_ADMIN_KEY (else a generated one in $SLUICE_VAR/admin-key),
 # SLUICE_PORT_BASE (tests: every port derived from it), SLUICE_TLS_CERT and
 # SLUICE_TLS_KEY (a CA-issued chain and key; else a self-signed pair),
-# SLUICE_TRUSTED_PROXIES (CIDRs of proxies whose X-Forwarded-For is believed).
+# SLUICE_TRUSTED_PROXIES (CIDRs of proxies whose X-Forwarded-For is believed),
+# SLUICE_DB_ADDRESS ("host:port,host:port,…" of a MySQL server or cluster
+# to use instead of the private MariaDB), SLUICE_GRPC_TLS=1 (mutual TLS
+# between the services, from a CA generated in $SLUICE_VAR/grpc-tls),
+# SLUICE_OPS_ADDRESS (where ops endpoints listen; default 127.0.0.1).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -75,6 +79,7 @@ ensure_secrets() {
   if [ ! -s "$VAR/secret-key" ]; then
     (umask 077 && openssl rand -base64 32 > "$VAR/secret-key")
   fi
+  if [ "${SLUICE_GRPC_TLS:-0}" = 1 ]; then ensure_grpc_tls; fi
   if [ -n "${SLUICE_ADMIN_KEY:-}" ]; then
     (umask 077 && printf '%s\n' "$SLUICE_ADMIN_KEY" > "$VAR/admin-key")
   elif [ ! -s "$VAR/admin-key" ]; then
@@ -82,8 +87,27 @@ ensure_secrets() {
   fi
 }
 
+# A CA and one certificate for every service (each is a server to some and a
+# client of others), as a cert-manager Certificate would give them.
+ensure_grpc_tls() {
+  local dir=$VAR/grpc-tls
+  [ -s "$dir/tls.crt" ] && [ -s "$dir/ca.crt" ] && return 0
+  log "generating the internal gRPC CA and certificate in $dir"
+  mkdir -p "$dir"
+  (umask 077
+   openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=Sluice internal CA" \
+     -keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null
+   openssl req -newkey rsa:2048 -nodes -subj "/CN=sluice" \
+     -keyout "$dir/tls.key" -out "$dir/tls.csr" 2>/dev/null
+   printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' > "$dir/ext.cnf"
+   openssl x509 -req -in "$dir/tls.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
+     -days 825 -extfile "$dir/ext.cnf" -out "$dir/tls.crt" 2>/dev/null
+   rm -f "$dir/tls.csr" "$dir/ext.cnf")
+}
+
 start_mariadb() {
   running mariadb && return 0
+  [ -n "${SLUICE_DB_ADDRESS:-}" ] && return 0
   local data=$VAR/mysql
   if [ ! -d "$data/mysql" ]; then
     log "initializing MariaDB in $data"
@@ -109,9 +133,15 @@ start_mariadb() {
 }
 
 service_env() {
-  echo SLUICE_DB_HOST=127.0.0.1 SLUICE_DB_PORT=$DB_PORT SLUICE_DB_USER=root \
+  echo SLUICE_DB_HOST=${SLUICE_DB_ADDRESS:-127.0.0.1} SLUICE_DB_PORT=$DB_PORT SLUICE_DB_USER=root \
+    SLUICE_OPS_ADDRESS=${SLUICE_OPS_ADDRESS:-127.0.0.1} \
     SLUICE_AUTH_TARGET=127.0.0.1:$AUTH_PORT SLUICE_SCHEMA_TARGET=127.0.0.1:$SCHEMA_PORT \
     SLUICE_STORAGE_TARGET=127.0.0.1:$STORAGE_PORT SLUICE_RETENTION_TARGET=127.0.0.1:$RETENTION_PORT
+  if [ "${SLUICE_GRPC_TLS:-0}" = 1 ]; then
+    echo SLUICE_GRPC_TLS_CERT_FILE=$VAR/grpc-tls/tls.crt SLUICE_GRPC_TLS_KEY_FILE=$VAR/grpc-tls/tls.key \
+      SLUICE_GRPC_TLS_CA_FILE=$VAR/grpc-tls/ca.crt
+  fi
+  [ -z "${SLUICE_GRPC_MAX_CONNECTION_AGE_MS:-}" ] || echo SLUICE_GRPC_MAX_CONNECTION_AGE_MS=$SLUICE_GRPC_MAX_CONNECTION_AGE_MS
 }
 
 start_service() {  # name grpc_port ops_port
@@ -255,5 +285,5 @@ case "${1:-}" in
       if running "$part"; then echo "$part: running ($(pid_of "$part"))"; else echo "$part: stopped"; fi
     done
     ;;
-  *) sed -n '2,17p' "$0"; exit 2 ;;
+  *) sed -n '2,20p' "$0"; exit 2 ;;
 esac

@@ -7,11 +7,18 @@
 #include <cppconn/statement.h>
 #include <mysql_driver.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 
 namespace sluice {
 namespace {
@@ -113,6 +120,18 @@ std::string QuoteIdentifier(std::string_view name) {
 }
 
 MySqlPool::MySqlPool(MySqlOptions options) : options_(std::move(options)) {
+  for (absl::string_view entry :
+       absl::StrSplit(options_.host, ',', absl::SkipWhitespace())) {
+    entry = absl::StripAsciiWhitespace(entry);
+    int port = options_.port;
+    size_t colon = entry.rfind(':');
+    if (colon != absl::string_view::npos &&
+        absl::SimpleAtoi(entry.substr(colon + 1), &port)) {
+      entry = entry.substr(0, colon);
+    }
+    endpoints_.emplace_back(std::string(entry), port);
+  }
+  if (endpoints_.empty()) endpoints_.emplace_back("127.0.0.1", options_.port);
   Driver();  // initialize the driver before any thread uses it
 }
 
@@ -170,10 +189,31 @@ sql::PreparedStatement* PrepareCached(
 }
 
 std::unique_ptr<sql::Connection> MySqlPool::Connect(bool with_schema) {
+  const size_t first = preferred_.load();
+  for (size_t i = 0;; ++i) {
+    const size_t endpoint = (first + i) % endpoints_.size();
+    try {
+      std::unique_ptr<sql::Connection> con = ConnectTo(endpoint, with_schema);
+      preferred_.store(endpoint);
+      return con;
+    } catch (const sql::SQLException& e) {
+      // A node that is gone, or up but not part of the cluster yet (it
+      // refuses queries): the next one. The last failure is the answer.
+      const int code = e.getErrorCode();
+      if (i + 1 >= endpoints_.size() ||
+          !(IsConnectionError(code) || IsServerRefusal(code))) {
+        throw;
+      }
+    }
+  }
+}
+
+std::unique_ptr<sql::Connection> MySqlPool::ConnectTo(size_t endpoint,
+                                                      bool with_schema) {
   EnsureThreadInit();
+  const auto& [host, port] = endpoints_[endpoint];
   sql::ConnectOptionsMap opts;
-  opts["hostName"] =
-      sql::SQLString(absl::StrCat("tcp://", options_.host, ":", options_.port));
+  opts["hostName"] = sql::SQLString(absl::StrCat("tcp://", host, ":", port));
   opts["userName"] = sql::SQLString(options_.user);
   opts["password"] = sql::SQLString(options_.password);
   opts["OPT_CONNECT_TIMEOUT"] = options_.connect_timeout_seconds;
@@ -189,6 +229,11 @@ std::unique_ptr<sql::Connection> MySqlPool::Connect(bool with_schema) {
   st->execute(
       "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'");
   st->execute("SET SESSION time_zone = '+00:00'");
+  if (endpoints_.size() > 1) {
+    // A cluster node that is not synced accepts SET but refuses queries
+    // (1047): find that out here, where the next node can be tried.
+    std::unique_ptr<sql::ResultSet> rs(st->executeQuery("SELECT 1"));
+  }
   return con;
 }
 
@@ -373,44 +418,127 @@ absl::Status MySqlPool::Ping() {
       std::chrono::system_clock::now() + std::chrono::seconds(2));
 }
 
+namespace {
+
+// Who holds a lease: unique per pool and process.
+std::string LeaseHolder() {
+  static std::atomic<int> next{0};
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  return absl::StrCat(host, ":", getpid(), ":", next++, ":",
+                      absl::ToUnixMicros(absl::Now()));
+}
+
+// Takes (or renews) the lease `name` for `holder` unless another holder's
+// lease has not run out. One statement, so it is atomic on one server and
+// certified as one write set on a cluster (a race between two nodes fails
+// one of them with a deadlock at commit: the caller tries again).
+bool TakeLease(sql::Connection& con, const std::string& name,
+               const std::string& holder) {
+  std::unique_ptr<sql::PreparedStatement> take(con.prepareStatement(
+      "INSERT INTO sluice_leases (name, holder, expires) VALUES (?, ?,"
+      " UTC_TIMESTAMP(6) + INTERVAL ? SECOND) ON DUPLICATE KEY UPDATE"
+      " holder = IF(expires < UTC_TIMESTAMP(6) OR holder = VALUES(holder),"
+      " VALUES(holder), holder),"
+      " expires = IF(holder = VALUES(holder), VALUES(expires), expires)"));
+  take->setString(1, name);
+  take->setString(2, holder);
+  take->setInt(3, MySqlPool::kLeaseSeconds);
+  take->executeUpdate();
+  std::unique_ptr<sql::PreparedStatement> check(con.prepareStatement(
+      "SELECT holder FROM sluice_leases WHERE name = ?"));
+  check->setString(1, name);
+  std::unique_ptr<sql::ResultSet> rs(check->executeQuery());
+  return rs->next() && rs->getString(1) == holder;
+}
+
+void ReleaseLease(sql::Connection& con, const std::string& name,
+                  const std::string& holder) {
+  try {
+    std::unique_ptr<sql::PreparedStatement> release(con.prepareStatement(
+        "DELETE FROM sluice_leases WHERE name = ? AND holder = ?"));
+    release->setString(1, name);
+    release->setString(2, holder);
+    release->executeUpdate();
+  } catch (const sql::SQLException&) {
+    // The lease runs out by itself.
+  }
+}
+
+}  // namespace
+
+absl::Status MySqlPool::RunExclusive(std::string_view lease,
+                                     std::chrono::seconds wait, const Fn& fn) {
+  const std::string name(lease);
+  const std::string holder = LeaseHolder();
+  return Run([&](sql::Connection& con) -> absl::Status {
+    std::unique_ptr<sql::Statement> st(con.createStatement());
+    st->execute(
+        "CREATE TABLE IF NOT EXISTS sluice_leases ("
+        " name VARCHAR(128) NOT NULL PRIMARY KEY,"
+        " holder VARCHAR(255) NOT NULL,"
+        " expires DATETIME(6) NOT NULL)");
+    const auto give_up = std::chrono::steady_clock::now() + wait;
+    while (true) {
+      try {
+        if (TakeLease(con, name, holder)) break;
+      } catch (const sql::SQLException& e) {
+        // Two nodes raced for the row: one lost at commit.
+        if (e.getErrorCode() != 1213 && e.getErrorCode() != 1205) throw;
+      }
+      if (std::chrono::steady_clock::now() >= give_up) {
+        return absl::UnavailableError(
+            absl::StrCat("the lease ", name, " is held by another replica"));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    absl::Status status;
+    try {
+      status = fn(con);
+    } catch (...) {
+      ReleaseLease(con, name, holder);
+      throw;
+    }
+    ReleaseLease(con, name, holder);
+    return status;
+  });
+}
+
 absl::Status MySqlPool::Migrate(
     std::string_view component,
     const std::vector<std::vector<std::string>>& versions) {
   std::string name(component);
-  return Run([&](sql::Connection& con) -> absl::Status {
-    std::unique_ptr<sql::Statement> st(con.createStatement());
-    std::unique_ptr<sql::ResultSet> lock(st->executeQuery(
-        "SELECT GET_LOCK(CONCAT('sluice_migrate_', DATABASE()), 30)"));
-    if (!lock->next() || lock->getInt(1) != 1) {
-      return absl::UnavailableError("could not take the migration lock");
-    }
-    st->execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " component VARCHAR(64) NOT NULL PRIMARY KEY,"
-        " version INT NOT NULL,"
-        " applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))");
-    int current = 0;
-    {
-      std::unique_ptr<sql::PreparedStatement> q(con.prepareStatement(
-          "SELECT version FROM schema_migrations WHERE component = ?"));
-      q->setString(1, name);
-      std::unique_ptr<sql::ResultSet> rs(q->executeQuery());
-      if (rs->next()) current = rs->getInt(1);
-    }
-    for (size_t v = current; v < versions.size(); ++v) {
-      for (const std::string& statement : versions[v]) st->execute(statement);
-      std::unique_ptr<sql::PreparedStatement> up(con.prepareStatement(
-          "INSERT INTO schema_migrations (component, version) VALUES (?, ?) "
-          "ON DUPLICATE KEY UPDATE version = VALUES(version), applied_at = "
-          "CURRENT_TIMESTAMP(6)"));
-      up->setString(1, name);
-      up->setInt(2, static_cast<int>(v + 1));
-      up->executeUpdate();
-    }
-    std::unique_ptr<sql::ResultSet> unlock(st->executeQuery(
-        "SELECT RELEASE_LOCK(CONCAT('sluice_migrate_', DATABASE()))"));
-    return absl::OkStatus();
-  });
+  return RunExclusive(
+      absl::StrCat("migrate:", name), std::chrono::seconds(30),
+      [&](sql::Connection& con) -> absl::Status {
+        std::unique_ptr<sql::Statement> st(con.createStatement());
+        st->execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " component VARCHAR(64) NOT NULL PRIMARY KEY,"
+            " version INT NOT NULL,"
+            " applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))");
+        int current = 0;
+        {
+          std::unique_ptr<sql::PreparedStatement> q(con.prepareStatement(
+              "SELECT version FROM schema_migrations WHERE component = ?"));
+          q->setString(1, name);
+          std::unique_ptr<sql::ResultSet> rs(q->executeQuery());
+          if (rs->next()) current = rs->getInt(1);
+        }
+        for (size_t v = current; v < versions.size(); ++v) {
+          for (const std::string& statement : versions[v]) {
+            st->execute(statement);
+          }
+          std::unique_ptr<sql::PreparedStatement> up(con.prepareStatement(
+              "INSERT INTO schema_migrations (component, version) VALUES "
+              "(?, ?) ON DUPLICATE KEY UPDATE version = VALUES(version), "
+              "applied_at = CURRENT_TIMESTAMP(6)"));
+          up->setString(1, name);
+          up->setInt(2, static_cast<int>(v + 1));
+          up->executeUpdate();
+        }
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace sluice

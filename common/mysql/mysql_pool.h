@@ -1,6 +1,7 @@
 #ifndef SLUICE_COMMON_MYSQL_MYSQL_POOL_H_
 #define SLUICE_COMMON_MYSQL_MYSQL_POOL_H_
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -9,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -22,7 +24,12 @@ class SQLException;
 namespace sluice {
 
 struct MySqlOptions {
+  // One server, or the nodes of a cluster (Galera, a group of replicas
+  // behind no proxy) as "host[:port],host[:port],…": connections go to the
+  // first node that answers and is ready, starting from the one that last
+  // did, so a node that dies or leaves the cluster is passed over.
   std::string host = "127.0.0.1";
+  // The port of every host given without one.
   int port = 3306;
   std::string user = "root";
   std::string password;
@@ -75,8 +82,18 @@ class MySqlPool {
   // Checks that the server answers.
   absl::Status Ping();
 
+  // Runs `fn` in autocommit mode while holding the lease `name`: a row of
+  // this database's sluice_leases table, so it holds across every node of a
+  // cluster (GET_LOCK locks one node only). Waits up to `wait` for a holder
+  // to release it or for its lease to run out (kLeaseSeconds after it was
+  // last taken, so a holder that died stops blocking others); UNAVAILABLE
+  // after that.
+  static constexpr int kLeaseSeconds = 120;
+  absl::Status RunExclusive(std::string_view name, std::chrono::seconds wait,
+                            const Fn& fn);
+
   // Applies the migrations of `component` not applied yet, in order, under a
-  // server-side lock so replicas starting together apply each once.
+  // lease (RunExclusive) so replicas starting together apply each once.
   // versions[i] holds the statements that bring the schema to version i + 1;
   // statements must be idempotent (CREATE TABLE IF NOT EXISTS, …).
   absl::Status Migrate(std::string_view component,
@@ -94,8 +111,13 @@ class MySqlPool {
   absl::Status WithConnection(bool transaction, const Fn& fn,
                               Deadline deadline);
   std::unique_ptr<sql::Connection> Connect(bool with_schema);
+  std::unique_ptr<sql::Connection> ConnectTo(size_t endpoint,
+                                             bool with_schema);
 
   const MySqlOptions options_;
+  // The hosts of options_.host and the one connected to last.
+  std::vector<std::pair<std::string, int>> endpoints_;
+  std::atomic<size_t> preferred_{0};
   std::mutex mu_;
   std::condition_variable released_;
   std::vector<std::unique_ptr<sql::Connection>> idle_;

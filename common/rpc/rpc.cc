@@ -2,8 +2,15 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_certificate_verifier.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/support/server_interceptor.h>
 
+#include <cstdlib>
+#include <fstream>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/ops/metrics.h"
 
@@ -56,18 +63,118 @@ class MetricsInterceptorFactory
   RequestMetrics* metrics_;
 };
 
+std::string Env(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr ? std::string(value) : std::string();
+}
+
+struct TlsFiles {
+  std::string cert;
+  std::string key;
+  std::string ca;
+  bool enabled() const { return !cert.empty(); }
+};
+
+absl::StatusOr<TlsFiles> LoadTlsFiles() {
+  TlsFiles files{Env("SLUICE_GRPC_TLS_CERT_FILE"),
+                 Env("SLUICE_GRPC_TLS_KEY_FILE"),
+                 Env("SLUICE_GRPC_TLS_CA_FILE")};
+  const int set = !files.cert.empty() + !files.key.empty() + !files.ca.empty();
+  if (set == 0) return files;
+  if (set != 3) {
+    return absl::InvalidArgumentError(
+        "set all of SLUICE_GRPC_TLS_CERT_FILE, SLUICE_GRPC_TLS_KEY_FILE and "
+        "SLUICE_GRPC_TLS_CA_FILE, or none");
+  }
+  for (const std::string* path : {&files.cert, &files.key, &files.ca}) {
+    std::ifstream in(*path);
+    if (!in || in.peek() == std::ifstream::traits_type::eof()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot read the gRPC TLS file ", *path));
+    }
+  }
+  return files;
+}
+
+const absl::StatusOr<TlsFiles>& Tls() {
+  static const absl::StatusOr<TlsFiles> files = LoadTlsFiles();
+  return files;
+}
+
+constexpr unsigned int kTlsRefreshSeconds = 60;
+
+std::shared_ptr<grpc::experimental::CertificateProviderInterface>
+TlsProvider(const TlsFiles& files) {
+  return std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      files.key, files.cert, files.ca, kTlsRefreshSeconds);
+}
+
+std::shared_ptr<grpc::ServerCredentials> ServerCredentials() {
+  if (!Tls().ok() || !Tls()->enabled()) {
+    return grpc::InsecureServerCredentials();
+  }
+  grpc::experimental::TlsServerCredentialsOptions options(TlsProvider(*Tls()));
+  options.watch_root_certs();
+  options.watch_identity_key_cert_pairs();
+  options.set_cert_request_type(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  return grpc::experimental::TlsServerCredentials(options);
+}
+
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials() {
+  if (Tls().ok() && !Tls()->enabled()) {
+    return grpc::InsecureChannelCredentials();
+  }
+  // Unusable settings (CheckGrpcTls fails the start) never fall back to
+  // plaintext: the files named are tried, and the handshake fails.
+  TlsFiles files = Tls().ok() ? *Tls()
+                              : TlsFiles{Env("SLUICE_GRPC_TLS_CERT_FILE"),
+                                         Env("SLUICE_GRPC_TLS_KEY_FILE"),
+                                         Env("SLUICE_GRPC_TLS_CA_FILE")};
+  grpc::experimental::TlsChannelCredentialsOptions options;
+  options.set_certificate_provider(TlsProvider(files));
+  options.watch_root_certs();
+  options.watch_identity_key_cert_pairs();
+  options.set_verify_server_certs(true);
+  options.set_certificate_verifier(
+      std::make_shared<grpc::experimental::HostNameCertificateVerifier>());
+  return grpc::experimental::TlsCredentials(options);
+}
+
 }  // namespace
+
+absl::Status CheckGrpcTls() { return Tls().status(); }
+
+GrpcServerOptions GrpcServerOptionsFromEnvironment() {
+  GrpcServerOptions options;
+  int ms = 0;
+  if (absl::SimpleAtoi(Env("SLUICE_GRPC_MAX_CONNECTION_AGE_MS"), &ms) &&
+      ms > 0) {
+    options.max_connection_age = std::chrono::milliseconds(ms);
+  }
+  if (absl::SimpleAtoi(Env("SLUICE_GRPC_MAX_CONNECTION_AGE_GRACE_MS"), &ms) &&
+      ms >= 0) {
+    options.max_connection_age_grace = std::chrono::milliseconds(ms);
+  }
+  return options;
+}
 
 absl::StatusOr<GrpcServer> StartGrpcServer(
     const std::string& address, const std::vector<grpc::Service*>& services,
-    RequestMetrics* metrics) {
+    RequestMetrics* metrics, const GrpcServerOptions& options) {
+  if (absl::Status tls = CheckGrpcTls(); !tls.ok()) return tls;
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   GrpcServer result;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(),
-                           &result.port);
+  builder.AddListeningPort(address, ServerCredentials(), &result.port);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_AGE_MS,
+      static_cast<int>(options.max_connection_age.count()));
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+      static_cast<int>(options.max_connection_age_grace.count()));
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   for (grpc::Service* service : services) builder.RegisterService(service);
   if (metrics != nullptr) {
@@ -94,8 +201,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
   args.SetServiceConfigJSON(R"({"loadBalancingConfig":[{"round_robin":{}}]})");
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
-                                   args);
+  return grpc::CreateCustomChannel(target, ChannelCredentials(), args);
 }
 
 absl::Status CheckChannel(grpc::Channel& channel, const std::string& what,

@@ -24,6 +24,27 @@ class RequestMetrics;
 // Callers with client-sized requests check ByteSizeLong() against it first.
 inline constexpr int kMaxMessageBytes = 64 * 1024 * 1024;
 
+// Transport security of the internal gRPC APIs, the same for every server
+// and channel of the process: plaintext, or mutual TLS when
+// SLUICE_GRPC_TLS_CERT_FILE, SLUICE_GRPC_TLS_KEY_FILE and
+// SLUICE_GRPC_TLS_CA_FILE name PEM files (the tls.crt, tls.key and ca.crt
+// of a cert-manager Certificate's Secret). With TLS, servers take only
+// clients whose certificate that CA issued, clients check the server's
+// certificate names the host they dial, and the files are read again every
+// minute, so renewed certificates are used without a restart.
+// OK when the settings are usable (none set, or all three readable).
+absl::Status CheckGrpcTls();
+
+struct GrpcServerOptions {
+  // A connection is closed (GOAWAY, calls in flight may finish within the
+  // grace) after this long, so clients resolve the service's name again
+  // and balance over pods added since: SLUICE_GRPC_MAX_CONNECTION_AGE_MS and
+  // SLUICE_GRPC_MAX_CONNECTION_AGE_GRACE_MS.
+  std::chrono::milliseconds max_connection_age{30000};
+  std::chrono::milliseconds max_connection_age_grace{10000};
+};
+GrpcServerOptions GrpcServerOptionsFromEnvironment();
+
 // A started gRPC server with the standard health service, server reflection
 // and per-method request metrics. SO_REUSEPORT is off so two servers can
 // never share a port silently.
@@ -33,7 +54,8 @@ struct GrpcServer {
 };
 absl::StatusOr<GrpcServer> StartGrpcServer(
     const std::string& address, const std::vector<grpc::Service*>& services,
-    RequestMetrics* metrics);
+    RequestMetrics* metrics,
+    const GrpcServerOptions& options = GrpcServerOptionsFromEnvironment());
 
 // A channel to another Sluice service. `target` may be "host:port" or a
 // "dns:///" name of a headless Service: calls are balanced per request with

@@ -94,6 +94,14 @@ MySqlOptions DatabaseOptionsFromFlags(const std::string& database,
   return options;
 }
 
+OpsServerOptions OpsOptionsFromFlags(int default_port) {
+  OpsServerOptions options;
+  options.address = absl::GetFlag(FLAGS_ops_address);
+  options.port = absl::GetFlag(FLAGS_ops_port);
+  if (options.port == 0) options.port = default_port;
+  return options;
+}
+
 int RunService(ServiceRun& run) {
   std::atomic<bool> migrated{false};
   std::atomic<bool> stopping{false};
@@ -126,9 +134,7 @@ int RunService(ServiceRun& run) {
     migrator.join();
     return 1;
   }
-  OpsServerOptions ops_options;
-  ops_options.address = absl::GetFlag(FLAGS_ops_address);
-  ops_options.port = absl::GetFlag(FLAGS_ops_port);
+  OpsServerOptions ops_options = OpsOptionsFromFlags(0);
   ops_options.metrics = run.metrics;
   ops_options.ready = [&]() -> absl::Status {
     if (!migrated) return absl::UnavailableError("database not migrated yet");

@@ -6,6 +6,8 @@
 //
 // Common flags (each with an environment fallback):
 //   --grpc_address (SLUICE_GRPC_ADDRESS)  where the gRPC server listens
+//   --ops_address  (SLUICE_OPS_ADDRESS)   where the ops endpoint listens
+//                                         (127.0.0.1; 0.0.0.0 in a pod)
 //   --ops_port     (SLUICE_OPS_PORT)      /healthz, /readyz, /metrics
 //   --db_host --db_port --db_user (SLUICE_DB_HOST, SLUICE_DB_PORT,
 //   SLUICE_DB_USER)
@@ -21,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "common/mysql/mysql_pool.h"
+#include "common/ops/ops_server.h"
 
 namespace sluice {
 
@@ -37,6 +40,10 @@ int WaitForTerminationSignal();
 // MySqlOptions from the common flags, for `database`.
 MySqlOptions DatabaseOptionsFromFlags(const std::string& database,
                                       int max_connections);
+
+// The ops endpoint's address and port from the common flags, with
+// `default_port` when neither --ops_port nor SLUICE_OPS_PORT sets one.
+OpsServerOptions OpsOptionsFromFlags(int default_port);
 
 // The environment variable `name`, or `fallback` when unset or empty.
 std::string EnvOr(const char* name, const std::string& fallback);

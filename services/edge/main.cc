@@ -105,6 +105,11 @@ int main(int argc, char** argv) {
   // the system when freed instead of keeping them in the heap (glibc would
   // otherwise raise its mmap threshold and hold on to the peak).
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  if (absl::Status tls = sluice::CheckGrpcTls(); !tls.ok()) {
+    spdlog::critical("msg=\"unusable gRPC TLS settings\" error=\"{}\"",
+                     std::string(tls.message()));
+    return 1;
+  }
 
   sluice::edge::Backends backends;
   backends.schema_channel =
@@ -227,8 +232,7 @@ int main(int argc, char** argv) {
   }
 
   std::atomic<bool> draining{false};
-  sluice::OpsServerOptions ops_options;
-  ops_options.port = sluice::EnvIntOr("SLUICE_OPS_PORT", 9090);
+  sluice::OpsServerOptions ops_options = sluice::OpsOptionsFromFlags(9090);
   ops_options.metrics = &metrics;
   ops_options.ready = [&]() -> absl::Status {
     if (draining) return absl::UnavailableError("shutting down");

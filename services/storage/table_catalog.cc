@@ -80,7 +80,7 @@ std::vector<std::string> TableCatalog::Migration() {
 }
 
 absl::Status TableCatalog::EnsureDataDatabase() {
-  return pool_->Run([&](sql::Connection& con) {
+  SLUICE_RETURN_IF_ERROR(pool_->Run([&](sql::Connection& con) {
     std::unique_ptr<sql::Statement> st(con.createStatement());
     const std::string db = QuoteIdentifier(data_database_);
     st->execute(absl::StrCat("CREATE DATABASE IF NOT EXISTS ", db,
@@ -89,27 +89,16 @@ absl::Status TableCatalog::EnsureDataDatabase() {
     st->execute(absl::StrCat("ALTER DATABASE ", db,
                              " CHARACTER SET utf8mb4 COLLATE ",
                              kDataCollation));
-    // Tables made by earlier versions compared text with PAD SPACE ('a' and
-    // 'a ' were one key): move their text columns to the exact collation,
-    // once, by one replica at a time (others find nothing left to do).
-    std::unique_ptr<sql::ResultSet> lock(
-        st->executeQuery("SELECT GET_LOCK('sluice_data_collation', 300)"));
-    if (!lock->next() || lock->getInt(1) != 1) {
-      return absl::UnavailableError("could not take the migration lock");
-    }
-    auto release = [&] {
-      std::unique_ptr<sql::ResultSet> unlock(
-          st->executeQuery("SELECT RELEASE_LOCK('sluice_data_collation')"));
-    };
-    try {
-      MigrateToExactCollation(con);
-    } catch (...) {
-      release();
-      throw;
-    }
-    release();
     return absl::OkStatus();
-  });
+  }));
+  // Tables made by earlier versions compared text with PAD SPACE ('a' and
+  // 'a ' were one key): move their text columns to the exact collation,
+  // once, by one replica at a time (others find nothing left to do).
+  return pool_->RunExclusive("data_collation", std::chrono::seconds(300),
+                             [&](sql::Connection& con) {
+                               MigrateToExactCollation(con);
+                               return absl::OkStatus();
+                             });
 }
 
 void TableCatalog::MigrateToExactCollation(sql::Connection& con) {

@@ -301,9 +301,7 @@ TEST_F(LogsTest, AnOddEntryNeverCostsItsBatch) {
   // Straight to storage, as any client may send them: a path far over the
   // column and ordinary entries in the same batch.
   TestListener l = TokenListener();
-  auto channel = grpc::CreateChannel(
-      "127.0.0.1:" + std::to_string(stack_.port(9)),
-      grpc::InsecureChannelCredentials());
+  auto channel = stack_.GrpcChannel(9);
   auto storage = v1::StorageService::NewStub(channel);
   v1::AppendLogsRequest request;
   for (int i = 0; i < 3; ++i) {

@@ -61,13 +61,23 @@ TEST_F(OpsTest, ReadinessFollowsTheDatabase) {
   EXPECT_TRUE(stack_.WaitReady("storage", std::chrono::seconds(30)));
 }
 
+TEST_F(OpsTest, OpsEndpointsListenOnTheAddressConfigured) {
+  // The stack sets SLUICE_OPS_ADDRESS=0.0.0.0, as a pod does for kubelet's
+  // probes: the ops ports answer on another address than 127.0.0.1.
+  for (int offset : {4, 6, 8, 10, 12}) {
+    SCOPED_TRACE(offset);
+    HttpResponse r = client_.Send(
+        "GET",
+        "http://127.0.0.2:" + std::to_string(stack_.port(offset)) + "/healthz");
+    EXPECT_EQ(r.status, 200) << r.error;
+  }
+}
+
 TEST_F(OpsTest, EveryGrpcServerOffersTheHealthService) {
   // grpc.health.v1.Health/Check with an empty request: the overall status.
   for (int offset : {5, 7, 9, 11}) {
     SCOPED_TRACE(offset);
-    auto channel =
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(stack_.port(offset)),
-                            grpc::InsecureChannelCredentials());
+    auto channel = stack_.GrpcChannel(offset);
     grpc::GenericStub stub(channel);
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +

@@ -187,5 +187,114 @@ TEST_F(PoolTest, StatementsArePreparedOncePerConnection) {
                   }).ok());
 }
 
+TEST_F(PoolTest, LeasesAreHeldByOneReplicaAtATime) {
+  // Each pool stands for a replica with its own connections.
+  MySqlPool a(Options("sluice_storage")), b(Options("sluice_storage"));
+  const std::string lease = Unique("exclusive");
+  std::atomic<int> inside{0}, most{0}, ran{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&, i] {
+      MySqlPool& pool = i % 2 == 0 ? a : b;
+      absl::Status status = pool.RunExclusive(
+          lease, std::chrono::seconds(20), [&](sql::Connection&) {
+            int now = ++inside;
+            int seen = most.load();
+            while (now > seen && !most.compare_exchange_weak(seen, now)) {
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            --inside;
+            ++ran;
+            return absl::OkStatus();
+          });
+      EXPECT_TRUE(status.ok()) << status;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ran.load(), 6);
+  EXPECT_EQ(most.load(), 1);
+}
+
+TEST_F(PoolTest, TheLeaseOfAReplicaThatDiedRunsOut) {
+  MySqlPool pool(Options("sluice_storage"));
+  const std::string lease = Unique("orphan");
+  // Taken by a replica that is gone: the row stays until it expires.
+  ASSERT_TRUE(pool.RunExclusive(lease, std::chrono::seconds(5),
+                                [](sql::Connection&) {
+                                  return absl::OkStatus();
+                                })
+                  .ok());
+  stack_.Query("INSERT INTO sluice_storage.sluice_leases VALUES ('" + lease +
+               "', 'gone', UTC_TIMESTAMP(6) + INTERVAL 1 HOUR)"
+               " ON DUPLICATE KEY UPDATE holder = 'gone'");
+  bool ran = false;
+  absl::Status held = pool.RunExclusive(lease, std::chrono::seconds(1),
+                                        [&](sql::Connection&) {
+                                          ran = true;
+                                          return absl::OkStatus();
+                                        });
+  EXPECT_EQ(held.code(), absl::StatusCode::kUnavailable) << held;
+  EXPECT_FALSE(ran);
+  stack_.Query("UPDATE sluice_storage.sluice_leases SET expires ="
+               " UTC_TIMESTAMP(6) + INTERVAL 1 SECOND WHERE name = '" +
+               lease + "'");
+  absl::Status taken = pool.RunExclusive(lease, std::chrono::seconds(10),
+                                         [&](sql::Connection&) {
+                                           ran = true;
+                                           return absl::OkStatus();
+                                         });
+  EXPECT_TRUE(taken.ok()) << taken;
+  EXPECT_TRUE(ran);
+}
+
+TEST_F(PoolTest, ReplicasStartingTogetherApplyEachMigrationOnce) {
+  const std::string database = Unique("sluice_migrate_test");
+  // Not idempotent on purpose: a version applied twice leaves two rows.
+  std::vector<std::vector<std::string>> versions = {
+      {"CREATE TABLE IF NOT EXISTS applied (version INT NOT NULL)",
+       "DO SLEEP(0.2)", "INSERT INTO applied VALUES (1)"},
+      {"INSERT INTO applied VALUES (2)"},
+  };
+  std::vector<std::unique_ptr<MySqlPool>> replicas;
+  for (int i = 0; i < 4; ++i) {
+    replicas.push_back(std::make_unique<MySqlPool>(Options(database)));
+  }
+  ASSERT_TRUE(replicas[0]->EnsureDatabase().ok());
+  std::vector<std::thread> threads;
+  for (auto& pool : replicas) {
+    threads.emplace_back([&, p = pool.get()] {
+      absl::Status status = p->Migrate("test", versions);
+      EXPECT_TRUE(status.ok()) << status;
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto rows = stack_.Query("SELECT version, COUNT(*) FROM `" + database +
+                           "`.applied GROUP BY version ORDER BY version");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"1", "1"}));
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"2", "1"}));
+  stack_.Query("DROP DATABASE `" + database + "`");
+}
+
+TEST_F(PoolTest, NodesThatAreDownArePassedOver) {
+  // A cluster given as a list: the first node refuses connections.
+  MySqlOptions options = Options("sluice_storage");
+  options.host = "127.0.0.1:1, 127.0.0.1:" + std::to_string(stack_.port(13));
+  MySqlPool pool(options);
+  for (int i = 0; i < 3; ++i) {
+    absl::Status status = pool.Run([](sql::Connection& con) {
+      std::unique_ptr<sql::Statement> st(con.createStatement());
+      std::unique_ptr<sql::ResultSet> rs(st->executeQuery("SELECT 1"));
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(status.ok()) << status;
+  }
+  options.host = "127.0.0.1:1,127.0.0.1:2";
+  MySqlPool down(options);
+  absl::Status status =
+      down.Run([](sql::Connection&) { return absl::OkStatus(); });
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+}
+
 }  // namespace
 }  // namespace sluice::testing

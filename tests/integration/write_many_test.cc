@@ -23,9 +23,7 @@ class WriteManyTest : public ListenerTest {
     auto mapper = mapping::RecordMapper::Create(structure);
     ASSERT_TRUE(mapper.ok()) << mapper.status();
     mapper_ = *mapper;
-    storage_ = v1::StorageService::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(stack_.port(9)),
-        grpc::InsecureChannelCredentials()));
+    storage_ = v1::StorageService::NewStub(stack_.GrpcChannel(9));
   }
 
   void Add(v1::WriteManyRequest* request, const std::string& body,

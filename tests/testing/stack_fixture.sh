@@ -32,6 +32,8 @@ SLUICE_PORT_BASE=$base
 SLUICE_ADMIN_KEY=$key
 SLUICE_SOURCE=$source_dir
 SLUICE_METRICS_LISTENER_CAP=8
+SLUICE_GRPC_TLS=1
+SLUICE_OPS_ADDRESS=0.0.0.0
 ENV
     set -a; . "$dir/stack.env"; set +a
     if ! "$source_dir/scripts/stack.sh" up; then

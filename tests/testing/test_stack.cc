@@ -13,6 +13,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/rpc/rpc.h"
 
 namespace sluice::testing {
 namespace {
@@ -117,6 +118,22 @@ TestStack::TestStack()
       base_(std::atoi(env_["SLUICE_PORT_BASE"].c_str())),
       admin_client_(cacert_) {}
 
+bool TestStack::grpc_tls() const {
+  auto it = env_.find("SLUICE_GRPC_TLS");
+  return it != env_.end() && it->second == "1";
+}
+
+std::shared_ptr<grpc::Channel> TestStack::GrpcChannel(int offset) const {
+  if (grpc_tls()) {
+    // Read once by the process's first channel: the same for all.
+    const std::string dir = var_ + "/grpc-tls/";
+    setenv("SLUICE_GRPC_TLS_CERT_FILE", (dir + "tls.crt").c_str(), 0);
+    setenv("SLUICE_GRPC_TLS_KEY_FILE", (dir + "tls.key").c_str(), 0);
+    setenv("SLUICE_GRPC_TLS_CA_FILE", (dir + "ca.crt").c_str(), 0);
+  }
+  return MakeChannel(absl::StrCat("127.0.0.1:", port(offset)));
+}
+
 std::string TestStack::IngestUrl(const std::string& path) const {
   return absl::StrCat("https://localhost:", base_, path);
 }
@@ -168,7 +185,17 @@ bool TestStack::WaitReady(const std::string& part,
   return false;
 }
 
+std::string TestStack::Env(const std::string& name) const {
+  auto it = env_.find(name);
+  return it == env_.end() ? "" : it->second;
+}
+
 std::vector<std::vector<std::string>> TestStack::Query(const std::string& sql) {
+  return Query(sql, base_ + 13);
+}
+
+std::vector<std::vector<std::string>> TestStack::Query(const std::string& sql,
+                                                       int db_port) {
   std::string file = var_ + "/query." + std::to_string(::getpid()) + ".sql";
   {
     std::ofstream out(file);
@@ -176,7 +203,7 @@ std::vector<std::vector<std::string>> TestStack::Query(const std::string& sql) {
   }
   std::string output_file = file + ".out";
   std::string command = absl::StrCat(
-      "mariadb --no-defaults -uroot -h127.0.0.1 -P", base_ + 13,
+      "mariadb --no-defaults -uroot -h127.0.0.1 -P", db_port,
       " --batch --skip-column-names --default-character-set=utf8mb4 < ", file,
       " > ", output_file, " 2>&1");
   int rc = std::system(command.c_str());

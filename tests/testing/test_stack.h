@@ -3,9 +3,14 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace grpc {
+class Channel;
+}  // namespace grpc
 
 namespace sluice::testing {
 
@@ -52,6 +57,12 @@ class TestStack {
   const std::string& var_dir() const { return var_; }
   int port(int offset) const { return base_ + offset; }
 
+  // A channel to the gRPC server at port(offset), through the product's own
+  // client (sluice::MakeChannel), with the stack's client certificate when
+  // the services speak mutual TLS.
+  std::shared_ptr<grpc::Channel> GrpcChannel(int offset) const;
+  bool grpc_tls() const;
+
   // Admin API call with the admin key.
   HttpResponse Admin(const std::string& method, const std::string& path,
                      const std::string& body = "");
@@ -68,6 +79,11 @@ class TestStack {
   // Runs a query on the stack's MariaDB; each row is its columns as text
   // ("NULL" for NULL).
   std::vector<std::vector<std::string>> Query(const std::string& sql);
+  // The same on the MySQL server at `db_port` (a node of a cluster).
+  std::vector<std::vector<std::string>> Query(const std::string& sql,
+                                              int db_port);
+  // A variable of stack.env ("" when unset).
+  std::string Env(const std::string& name) const;
 
   // Creates an integration with a unique name; returns its uuid.
   std::string CreateIntegration(const std::string& prefix);

@@ -10,8 +10,11 @@ packages=(
   libpistache-dev libssl-dev libmysqlcppconn-dev libabsl-dev libgtest-dev libgmock-dev
   libsimdjson-dev nlohmann-json3-dev libspdlog-dev libcurl4-openssl-dev
   liblua5.4-dev libjemalloc-dev jq mariadb-server mariadb-client nginx-light procps
+  kubectl nodejs
   "$@"
 )
+# Debian's npm; a Node.js that bundles its own npm provides the command.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -105,7 +105,7 @@ absl::StatusOr<v1::SetCredentialResponse> CredentialManager::Set(
             "auth.secret must be " + std::string(preset->secret_format));
       }
       credential.hmac_secret_sealed =
-          crypto::AesGcmEncrypt(sealing_key_, secret);
+          crypto::AesGcmEncrypt(sealing_keys_[0], secret);
       break;
     }
     default:
@@ -148,8 +148,7 @@ absl::StatusOr<v1::Verifier> CredentialManager::GetVerifier(
     std::string secret, key;
     const signatures::HmacPreset* preset =
         signatures::FindHmacPreset(credential->config.preset());
-    if (!crypto::AesGcmDecrypt(sealing_key_, credential->hmac_secret_sealed,
-                               &secret) ||
+    if (Open(credential->hmac_secret_sealed, &secret) < 0 ||
         preset == nullptr || !preset->key_of(secret, &key)) {
       return absl::InternalError(
           "an HMAC secret does not decrypt with this service's key");
@@ -157,6 +156,39 @@ absl::StatusOr<v1::Verifier> CredentialManager::GetVerifier(
     verifier.set_hmac_key(key);
   }
   return verifier;
+}
+
+int CredentialManager::Open(const std::string& sealed,
+                            std::string* secret) const {
+  for (size_t i = 0; i < sealing_keys_.size(); ++i) {
+    // AES-GCM's tag fails under any other key.
+    if (crypto::AesGcmDecrypt(sealing_keys_[i], sealed, secret)) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+absl::StatusOr<CredentialManager::ResealCount>
+CredentialManager::ResealUnderCurrentKey() {
+  auto sealed = store_->ListSealed();
+  if (!sealed.ok()) return sealed.status();
+  ResealCount count;
+  for (const auto& [listener_uuid, blob] : *sealed) {
+    std::string secret;
+    int key = Open(blob, &secret);
+    if (key < 0) {
+      ++count.unopenable;
+    } else if (key == 0) {
+      ++count.current;
+    } else {
+      auto replaced = store_->ReplaceSealed(
+          listener_uuid, blob, crypto::AesGcmEncrypt(sealing_keys_[0], secret));
+      if (!replaced.ok()) return replaced.status();
+      count.resealed += *replaced;
+    }
+  }
+  return count;
 }
 
 }  // namespace sluice

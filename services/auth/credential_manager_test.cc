@@ -99,6 +99,39 @@ TEST(CredentialManagerTest, HmacSecretIsSealedAndGivenToVerifiers) {
   EXPECT_FALSE(other.GetVerifier("h").ok());
 }
 
+TEST(CredentialManagerTest, ARotatedSealingKeyStillOpensAndResealsSecrets) {
+  InMemoryCredentialStore store;
+  const std::string old_key(32, 'o'), new_key(32, 'n');
+  CredentialManager before(&store, old_key);
+  for (const char* uuid : {"a", "b"}) {
+    v1::SetCredentialRequest request;
+    request.set_listener_uuid(uuid);
+    request.mutable_config()->set_method(v1::AUTH_METHOD_HMAC);
+    request.mutable_config()->set_preset("github");
+    ASSERT_TRUE(before.Set(request).ok());
+  }
+  std::string expected_key = before.GetVerifier("a")->hmac_key();
+  // The new key first, the old one after it: both open.
+  CredentialManager rotating(&store, std::vector<std::string>{new_key, old_key});
+  ASSERT_TRUE(rotating.GetVerifier("a").ok());
+  EXPECT_EQ(rotating.GetVerifier("a")->hmac_key(), expected_key);
+  auto count = rotating.ResealUnderCurrentKey();
+  ASSERT_TRUE(count.ok()) << count.status();
+  EXPECT_EQ(count->resealed, 2);
+  EXPECT_EQ(count->current, 0);
+  EXPECT_EQ(count->unopenable, 0);
+  EXPECT_EQ(rotating.ResealUnderCurrentKey()->current, 2);
+  // Then the old key can go.
+  CredentialManager after(&store, new_key);
+  auto verifier = after.GetVerifier("a");
+  ASSERT_TRUE(verifier.ok()) << verifier.status();
+  EXPECT_EQ(verifier->hmac_key(), expected_key);
+  EXPECT_FALSE(before.GetVerifier("b").ok());
+  // A secret under no key given is counted, not touched.
+  CredentialManager stranger(&store, std::vector<std::string>{old_key});
+  EXPECT_EQ(stranger.ResealUnderCurrentKey()->unopenable, 2);
+}
+
 TEST(CredentialManagerTest, HmacSecretsAreGeneratedInThePresetsFormat) {
   InMemoryCredentialStore store;
   CredentialManager manager(&store, std::string(32, 'k'));

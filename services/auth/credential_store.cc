@@ -94,6 +94,42 @@ absl::Status MySqlCredentialStore::Delete(const std::string& listener_uuid) {
   });
 }
 
+absl::StatusOr<std::map<std::string, std::string>>
+MySqlCredentialStore::ListSealed() {
+  std::map<std::string, std::string> sealed;
+  absl::Status status = pool_->Run([&](sql::Connection& con) {
+    std::unique_ptr<sql::Statement> st(con.createStatement());
+    std::unique_ptr<sql::ResultSet> rs(st->executeQuery(
+        "SELECT listener_uuid, hmac_secret_sealed FROM credentials"
+        " WHERE hmac_secret_sealed <> ''"));
+    while (rs->next()) {
+      sealed[rs->getString(1).asStdString()] = rs->getString(2).asStdString();
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return sealed;
+}
+
+absl::StatusOr<bool> MySqlCredentialStore::ReplaceSealed(
+    const std::string& listener_uuid, const std::string& expected,
+    const std::string& sealed) {
+  bool replaced = false;
+  absl::Status status = pool_->Run([&](sql::Connection& con) {
+    std::unique_ptr<sql::PreparedStatement> st(con.prepareStatement(
+        "UPDATE credentials SET hmac_secret_sealed = ?"
+        " WHERE listener_uuid = ? AND hmac_secret_sealed = ?"));
+    std::istringstream sealed_blob(sealed), expected_blob(expected);
+    st->setBlob(1, &sealed_blob);
+    st->setString(2, listener_uuid);
+    st->setBlob(3, &expected_blob);
+    replaced = st->executeUpdate() == 1;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return replaced;
+}
+
 absl::Status InMemoryCredentialStore::Put(const StoredCredential& credential) {
   absl::MutexLock lock(&mu_);
   credentials_[credential.listener_uuid] = credential;
@@ -113,6 +149,28 @@ absl::Status InMemoryCredentialStore::Delete(const std::string& listener_uuid) {
   absl::MutexLock lock(&mu_);
   credentials_.erase(listener_uuid);
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::map<std::string, std::string>>
+InMemoryCredentialStore::ListSealed() {
+  absl::MutexLock lock(&mu_);
+  std::map<std::string, std::string> sealed;
+  for (const auto& [uuid, c] : credentials_) {
+    if (!c.hmac_secret_sealed.empty()) sealed[uuid] = c.hmac_secret_sealed;
+  }
+  return sealed;
+}
+
+absl::StatusOr<bool> InMemoryCredentialStore::ReplaceSealed(
+    const std::string& listener_uuid, const std::string& expected,
+    const std::string& sealed) {
+  absl::MutexLock lock(&mu_);
+  auto it = credentials_.find(listener_uuid);
+  if (it == credentials_.end() || it->second.hmac_secret_sealed != expected) {
+    return false;
+  }
+  it->second.hmac_secret_sealed = sealed;
+  return true;
 }
 
 }  // namespace sluice

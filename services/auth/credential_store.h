@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -38,6 +39,13 @@ class CredentialStore {
       const std::string& listener_uuid) = 0;
   // Deleting a missing credential is OK.
   virtual absl::Status Delete(const std::string& listener_uuid) = 0;
+  // Every listener's sealed HMAC secret (those that have one).
+  virtual absl::StatusOr<std::map<std::string, std::string>> ListSealed() = 0;
+  // Replaces a sealed HMAC secret by `sealed` if it is still `expected`
+  // (not changed since it was read); false when it was.
+  virtual absl::StatusOr<bool> ReplaceSealed(const std::string& listener_uuid,
+                                             const std::string& expected,
+                                             const std::string& sealed) = 0;
 };
 
 // The auth service's own MySQL table `credentials`.
@@ -50,6 +58,10 @@ class MySqlCredentialStore final : public CredentialStore {
   absl::StatusOr<StoredCredential> Get(
       const std::string& listener_uuid) override;
   absl::Status Delete(const std::string& listener_uuid) override;
+  absl::StatusOr<std::map<std::string, std::string>> ListSealed() override;
+  absl::StatusOr<bool> ReplaceSealed(const std::string& listener_uuid,
+                                     const std::string& expected,
+                                     const std::string& sealed) override;
 
  private:
   MySqlPool* pool_;
@@ -62,6 +74,10 @@ class InMemoryCredentialStore final : public CredentialStore {
   absl::StatusOr<StoredCredential> Get(
       const std::string& listener_uuid) override;
   absl::Status Delete(const std::string& listener_uuid) override;
+  absl::StatusOr<std::map<std::string, std::string>> ListSealed() override;
+  absl::StatusOr<bool> ReplaceSealed(const std::string& listener_uuid,
+                                     const std::string& expected,
+                                     const std::string& sealed) override;
 
  private:
   absl::Mutex mu_;

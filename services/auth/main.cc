@@ -3,6 +3,7 @@
 
 #include <fstream>
 
+#include "absl/strings/ascii.h"
 #include "common/crypto/crypto.h"
 #include "common/ops/metrics.h"
 #include "common/rpc/rpc.h"
@@ -17,23 +18,30 @@ int main(int argc, char** argv) {
       sluice::EnvOr("SLUICE_AUTH_DATABASE", "sluice_auth"), 8));
   sluice::MySqlCredentialStore store(&pool);
   // HMAC secrets are sealed under a 32-byte key (base64 in a file, from
-  // var/ locally or a Kubernetes Secret).
+  // var/ locally or a Kubernetes Secret). To rotate it, the file lists the
+  // new key first and the keys it replaces after it, one per line: secrets
+  // are resealed under the first at start, then the others can go.
   std::string key_file = sluice::EnvOr("SLUICE_SECRET_KEY_FILE", "");
-  std::string sealing_key;
+  std::vector<std::string> sealing_keys;
   {
     std::ifstream in(key_file);
-    std::string encoded;
-    std::getline(in, encoded);
-    if (key_file.empty() ||
-        !sluice::crypto::Base64Decode(encoded, &sealing_key) ||
-        sealing_key.size() != 32) {
+    std::string encoded, key;
+    bool valid = !key_file.empty();
+    while (valid && std::getline(in, encoded)) {
+      encoded = std::string(absl::StripAsciiWhitespace(encoded));
+      if (encoded.empty()) continue;
+      valid = sluice::crypto::Base64Decode(encoded, &key) && key.size() == 32;
+      sealing_keys.push_back(key);
+    }
+    if (!valid || sealing_keys.empty()) {
       spdlog::critical(
-          "msg=\"SLUICE_SECRET_KEY_FILE must name a file holding 32 bytes in "
-          "base64\"");
+          "msg=\"SLUICE_SECRET_KEY_FILE must name a file holding 32-byte keys "
+          "in base64, one per line, the current one first\"");
       return 1;
     }
   }
-  sluice::CredentialManager manager(&store, sealing_key);
+  const size_t key_count = sealing_keys.size();
+  sluice::CredentialManager manager(&store, std::move(sealing_keys));
   sluice::BlockingExecutor executor(8);
   sluice::AuthServiceImpl service(&manager, &executor);
   sluice::RequestMetrics metrics("auth");
@@ -42,6 +50,16 @@ int main(int argc, char** argv) {
   run.name = "auth";
   run.pool = &pool;
   run.migrations = sluice::MySqlCredentialStore::Migrations();
+  run.after_migrate = [&]() -> absl::Status {
+    if (key_count == 1) return absl::OkStatus();
+    auto count = manager.ResealUnderCurrentKey();
+    if (!count.ok()) return count.status();
+    spdlog::info(
+        "msg=\"HMAC secrets sealed under the current key\" resealed={} "
+        "already={} under_no_key={}",
+        count->resealed, count->current, count->unopenable);
+    return absl::OkStatus();
+  };
   run.services = {&service};
   run.metrics = &metrics;
   return sluice::RunService(run);

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -385,6 +386,44 @@ TEST_F(AuthTest, AdminKeyRotatesByReplacingItsFile) {
   EXPECT_EQ(with_new.status, 200);
   EXPECT_EQ(with_old.status, 401);
   EXPECT_EQ(stack_.Admin("GET", "/api/v1/integrations").status, 200);
+}
+
+TEST_F(AuthTest, TheSealingKeyRotatesWithoutLosingHmacSecrets) {
+  std::string path, url;
+  CreateRaw({{"method", "hmac"}, {"preset", "github"}, {"secret", "kept"}},
+            &path, &url);
+  const std::string sig =
+      "sha256=" + HexEncode(Hmac("sha256", "kept", kBody));
+  auto send = [&] { return Send(url, kBody, {"X-Hub-Signature-256: " + sig}); };
+  ASSERT_EQ(send().status, 200);
+
+  const std::string key_file = stack_.var_dir() + "/secret-key";
+  std::string old_key;
+  std::getline(std::ifstream(key_file) >> std::ws, old_key);
+  const std::string new_key = Base64Encode(crypto::RandomBytes(32));
+  auto restart_auth_with = [&](const std::string& keys) {
+    std::ofstream(key_file) << keys;
+    stack_.Stop("auth");
+    stack_.Start("auth");
+    ASSERT_TRUE(stack_.WaitReady("auth", std::chrono::seconds(30)));
+    // Past the edge's verifier cache: the next check asks auth again.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  };
+  // The new key first, the one it replaces after it.
+  restart_auth_with(new_key + "\n" + old_key + "\n");
+  EXPECT_GE(SecondsUntil(200, send, 10), 0);
+  std::ifstream log(stack_.var_dir() + "/log/auth.log");
+  std::string text((std::istreambuf_iterator<char>(log)),
+                   std::istreambuf_iterator<char>());
+  size_t at = text.rfind("HMAC secrets sealed under the current key");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_EQ(text.find("resealed=0 ", at), std::string::npos)
+      << text.substr(at, 200);
+  EXPECT_NE(text.find("under_no_key=0", at), std::string::npos)
+      << text.substr(at, 200);
+  // Then the old key goes: every secret opens with the new one alone.
+  restart_auth_with(new_key + "\n");
+  EXPECT_GE(SecondsUntil(200, send, 10), 0);
 }
 
 TEST_F(AuthTest, NoSecretEverReachesALog) {

@@ -77,13 +77,20 @@ ensure_secrets() {
     fi
   fi
   if [ ! -s "$VAR/secret-key" ]; then
-    (umask 077 && openssl rand -base64 32 > "$VAR/secret-key")
+    (umask 077 && openssl rand -base64 32 > "$VAR/secret-key.new" &&
+      mv -f "$VAR/secret-key.new" "$VAR/secret-key")
   fi
   if [ "${SLUICE_GRPC_TLS:-0}" = 1 ]; then ensure_grpc_tls; fi
+  # Replaced whole (rename), never truncated in place: a running edge reads
+  # the file whenever it changes.
   if [ -n "${SLUICE_ADMIN_KEY:-}" ]; then
-    (umask 077 && printf '%s\n' "$SLUICE_ADMIN_KEY" > "$VAR/admin-key")
+    if [ "$(cat "$VAR/admin-key" 2>/dev/null)" != "$SLUICE_ADMIN_KEY" ]; then
+      (umask 077 && printf '%s\n' "$SLUICE_ADMIN_KEY" > "$VAR/admin-key.new" &&
+        mv -f "$VAR/admin-key.new" "$VAR/admin-key")
+    fi
   elif [ ! -s "$VAR/admin-key" ]; then
-    (umask 077 && openssl rand -base64 33 | tr '+/' '-_' > "$VAR/admin-key")
+    (umask 077 && openssl rand -base64 33 | tr '+/' '-_' > "$VAR/admin-key.new" &&
+      mv -f "$VAR/admin-key.new" "$VAR/admin-key")
   fi
 }
 

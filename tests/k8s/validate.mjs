@@ -18,8 +18,8 @@ import { readFileSync, readdirSync, statSync, existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
+import { SERVICES, envReadBy } from "./sources.mjs";
 
-const SERVICES = ["auth", "schema", "storage", "retention", "edge"];
 const ALL_INTERFACES = new Set(["0.0.0.0", "::", "[::]"]);
 // The longest /readyz answer: the edge checks schema, auth and storage for
 // up to 0.5 s each.
@@ -62,43 +62,6 @@ function usage(message) {
   console.error("usage: node validate.mjs [--source-dir DIR] [--name NAME] [--require grpc-mtls] FILE...");
   console.error("       node validate.mjs --list-checks");
   process.exit(2);
-}
-
-// ---------------------------------------------------------------------------
-// Which SLUICE_* variables each binary reads
-
-function sourceFiles(dir) {
-  const out = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...sourceFiles(p));
-    else if (/\.(cc|h|cpp|hpp)$/.test(entry.name) && !/_test\.(cc|cpp)$/.test(entry.name)) out.push(p);
-  }
-  return out;
-}
-
-function envLiterals(dir) {
-  const names = new Set();
-  for (const file of sourceFiles(dir)) {
-    for (const m of readFileSync(file, "utf8").matchAll(/"(SLUICE_[A-Z0-9_]+)"/g)) names.add(m[1]);
-  }
-  return names;
-}
-
-function envReadBy(sourceDir) {
-  const common = path.join(sourceDir, "common");
-  if (!existsSync(common) || !statSync(common).isDirectory()) {
-    console.error(`validate.mjs: ${common} is not a directory (set --source-dir to the Sluice sources)`);
-    process.exit(2);
-  }
-  const shared = envLiterals(common);
-  const readBy = {};
-  for (const service of SERVICES) {
-    const dir = path.join(sourceDir, "services", service);
-    const own = existsSync(dir) ? envLiterals(dir) : new Set();
-    readBy[service] = new Set([...shared, ...own]);
-  }
-  return readBy;
 }
 
 // ---------------------------------------------------------------------------

@@ -5,6 +5,10 @@
 #   tests/k8s/validate.sh [K8S_DIR]    check K8S_DIR (default: the repo's k8s/)
 #   tests/k8s/validate.sh --self-test  check that every check fails on the
 #                                      deliberately broken fixtures/broken.yaml
+#   tests/k8s/validate.sh --containers [--self-test]
+#                                      the same for docker/Dockerfile,
+#                                      .dockerignore and docker/compose.yaml
+#                                      (containers.mjs; fixtures/containers)
 #
 # Installs the pinned npm packages into tests/k8s/node_modules when they are
 # missing or older than package-lock.json; writes nothing else in the tree.
@@ -31,6 +35,36 @@ fi
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
+
+if [ "${1:-}" = "--containers" ]; then
+  if [ "${2:-}" != "--self-test" ]; then
+    exec node "$here/containers.mjs" --source-dir "$repo"
+  fi
+  fixtures="$here/fixtures/containers"
+  status=0
+  node "$here/containers.mjs" --source-dir "$repo" --dockerfile "$fixtures/Dockerfile" \
+    --compose "$fixtures/compose.yaml" --dockerignore "$fixtures/partial.dockerignore" \
+    >"$tmp/out" || status=$?
+  missing=0
+  if [ "$status" -ne 1 ]; then
+    echo "self-test: containers.mjs exited $status on $fixtures, expected 1"
+    missing=1
+  fi
+  while IFS=$'\t' read -r check _; do
+    if ! grep -q "^FAIL $check: " "$tmp/out"; then
+      echo "self-test: check $check reported nothing on the broken fixtures"
+      missing=1
+    fi
+  done < <(node "$here/containers.mjs" --list-checks)
+  if [ "$missing" -ne 0 ]; then
+    echo "--- containers.mjs output:"
+    cat "$tmp/out"
+    exit 1
+  fi
+  echo "self-test: every container check failed on the broken fixtures" \
+       "($(grep -c '^FAIL ' "$tmp/out") findings)"
+  exit 0
+fi
 
 if [ "${1:-}" = "--self-test" ]; then
   fixture="$here/fixtures/broken.yaml"

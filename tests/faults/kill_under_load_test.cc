@@ -119,42 +119,27 @@ TEST_F(KillUnderLoadTest, NothingAcknowledgedIsLostAndEveryAnswerIsOneToRetry) {
 
   // Every acknowledged record, with its three child rows.
   ASSERT_FALSE(acknowledged.empty());
-  auto rows =
-      stack_.Query("SELECT r.id, COUNT(c.id) FROM sluice_data.`" + l.base_name +
-                   "` r LEFT JOIN sluice_data.`" + l.base_name +
-                   "_items` c ON c.id = r.id GROUP BY r.id");
-  std::map<long long, int> found;
-  for (const auto& row : rows) found[std::stoll(row[0])] = std::stoi(row[1]);
-  long long missing = 0, incomplete = 0;
-  for (const auto& [id, answered_in] : acknowledged) {
-    auto it = found.find(id);
-    if (it == found.end()) {
-      ++missing;
-      ADD_FAILURE() << "acknowledged record " << id << " is missing (answered "
-                    << "after killing "
-                    << (answered_in > 0 ? parts[answered_in - 1] : "nothing")
-                    << ")";
-    } else if (it->second != 3) {
-      ++incomplete;
-    }
-  }
-  std::string summary;
-  for (const auto& [answer, n] : answers) {
-    summary += answer + ":" + std::to_string(n) + " ";
+  Durability d = CheckAcknowledged(l, acknowledged, 3);
+  for (long long id : d.missing) {
+    int answered_in = acknowledged[id];
+    ADD_FAILURE() << "acknowledged record " << id << " is missing (answered "
+                  << "after killing "
+                  << (answered_in > 0 ? parts[answered_in - 1] : "nothing")
+                  << ")";
   }
   std::printf(
-      "faults: sent %lld, acknowledged %zu, found %zu, missing %lld, "
+      "faults: sent %lld, acknowledged %zu, found %zu, missing %zu, "
       "incomplete %lld; answers %s\n",
-      sent.load(), acknowledged.size(), found.size(), missing, incomplete,
-      summary.c_str());
+      sent.load(), acknowledged.size(), d.found, d.missing.size(),
+      d.incomplete, Tally(answers).c_str());
   for (const auto& [part, seconds] : recovery) {
     std::printf("faults: %s served again %.2f s after its restart\n",
                 part.c_str(), seconds);
     EXPECT_GE(seconds, 0) << part << " did not come back";
     EXPECT_LE(seconds, 5.0) << part;
   }
-  EXPECT_EQ(missing, 0);
-  EXPECT_EQ(incomplete, 0);
+  EXPECT_TRUE(d.missing.empty());
+  EXPECT_EQ(d.incomplete, 0);
   for (const auto& w : wrong) ADD_FAILURE() << w;
   EXPECT_EQ(answers.count("500") + answers.count("502"), 0u);
 }

@@ -8,7 +8,7 @@ set -euo pipefail
 source_dir=$(cd "$(dirname "$0")/../.." && pwd)
 dir=$2
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+. "$source_dir/tests/testing/ports.sh"
 
 log() { echo "galera: $*" >&2; }
 
@@ -77,14 +77,9 @@ case "$1" in
     [ -f "$dir/stack.env" ] && "$0" down "$dir" >/dev/null 2>&1 || true
     rm -rf "$dir"
     mkdir -p "$dir"
-    base=""
-    for _ in $(seq 1 50); do
-      candidate=$((10000 + RANDOM % 20000))
-      ok=1
-      for off in $(seq 0 24); do port_free $((candidate + off)) || { ok=0; break; }; done
-      if [ $ok -eq 1 ]; then base=$candidate; break; fi
-    done
-    [ -n "$base" ] || { log "no free port range"; exit 1; }
+    # The stack's ports (0-12), the nodes' MySQL ports (13-15), their
+    # group-communication ports (16-24).
+    base=$(free_port_base 25) || { log "no free port range"; exit 1; }
     # The nodes' files sit where the mysql user can reach them.
     galera_dir=$(mktemp -d /tmp/sluice-galera.XXXXXX)
     chmod 755 "$galera_dir"

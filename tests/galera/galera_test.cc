@@ -227,33 +227,14 @@ TEST_F(GaleraTest, KillingANodeUnderLoadLosesNoAcknowledgedRecord) {
   for (const auto& [id, at] : acknowledged) after_kill += at == 1;
   EXPECT_GT(after_kill, 0) << "no write was acknowledged after the kill";
 
-  auto rows =
-      stack_.Query("SELECT r.id, COUNT(c.id) FROM sluice_data.`" + l.base_name +
-                       "` r LEFT JOIN sluice_data.`" + l.base_name +
-                       "_items` c ON c.id = r.id GROUP BY r.id",
-                   nodes[1]);
-  std::map<long long, int> found;
-  for (const auto& row : rows) found[std::stoll(row[0])] = std::stoi(row[1]);
-  long long missing = 0, incomplete = 0;
-  for (const auto& [id, at] : acknowledged) {
-    auto it = found.find(id);
-    if (it == found.end()) {
-      ++missing;
-    } else if (it->second != 3) {
-      ++incomplete;
-    }
-  }
-  std::string summary;
-  for (const auto& [answer, n] : answers) {
-    summary += answer + ":" + std::to_string(n) + " ";
-  }
+  Durability d = CheckAcknowledged(l, acknowledged, 3, nodes[1]);
   std::printf(
-      "galera: acknowledged %zu (%d after the kill), found %zu, missing %lld, "
+      "galera: acknowledged %zu (%d after the kill), found %zu, missing %zu, "
       "incomplete %lld; answers %s\n",
-      acknowledged.size(), after_kill, found.size(), missing, incomplete,
-      summary.c_str());
-  EXPECT_EQ(missing, 0);
-  EXPECT_EQ(incomplete, 0);
+      acknowledged.size(), after_kill, d.found, d.missing.size(), d.incomplete,
+      Tally(answers).c_str());
+  EXPECT_TRUE(d.missing.empty());
+  EXPECT_EQ(d.incomplete, 0);
   for (const auto& w : wrong) ADD_FAILURE() << w;
 
   // The node rejoins and catches up on what it missed.
@@ -263,7 +244,7 @@ TEST_F(GaleraTest, KillingANodeUnderLoadLosesNoAcknowledgedRecord) {
                       std::chrono::steady_clock::now() - start)
                       .count();
   std::printf("galera: node 1 synced again %.1f s after its restart\n", rejoin);
-  EXPECT_EQ(CountOn(nodes[0], l.base_name), std::to_string(found.size()));
+  EXPECT_EQ(CountOn(nodes[0], l.base_name), std::to_string(d.found));
 }
 
 }  // namespace

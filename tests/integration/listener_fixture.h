@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -82,6 +83,47 @@ class ListenerTest : public ::testing::Test {
                     const std::string& table_suffix = "") {
     return stack_.Query("SELECT COUNT(*) FROM sluice_data.`" + l.base_name +
                         table_suffix + "`")[0][0];
+  }
+
+  // What became of acknowledged records (id → anything): each must be a
+  // root row of `l` with `children` rows in its `_items` table, read on the
+  // MySQL server at `db_port` (the stack's own when 0).
+  struct Durability {
+    size_t found = 0;  // root rows in the table, acknowledged or not
+    std::vector<long long> missing;
+    long long incomplete = 0;
+  };
+  template <typename Value>
+  Durability CheckAcknowledged(const TestListener& l,
+                               const std::map<long long, Value>& acknowledged,
+                               int children, int db_port = 0) {
+    const std::string sql =
+        "SELECT r.id, COUNT(c.id) FROM sluice_data.`" + l.base_name +
+        "` r LEFT JOIN sluice_data.`" + l.base_name +
+        "_items` c ON c.id = r.id GROUP BY r.id";
+    auto rows = db_port == 0 ? stack_.Query(sql) : stack_.Query(sql, db_port);
+    std::map<long long, int> found;
+    for (const auto& row : rows) found[std::stoll(row[0])] = std::stoi(row[1]);
+    Durability d;
+    d.found = found.size();
+    for (const auto& entry : acknowledged) {
+      auto it = found.find(entry.first);
+      if (it == found.end()) {
+        d.missing.push_back(entry.first);
+      } else if (it->second != children) {
+        ++d.incomplete;
+      }
+    }
+    return d;
+  }
+
+  // "200:12 503:3 " for a tally of answers.
+  static std::string Tally(const std::map<std::string, int>& answers) {
+    std::string summary;
+    for (const auto& [answer, n] : answers) {
+      summary += answer + ":" + std::to_string(n) + " ";
+    }
+    return summary;
   }
 
   static void ExpectError(const HttpResponse& r, long status,

@@ -36,18 +36,15 @@ fi
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-if [ "${1:-}" = "--containers" ]; then
-  if [ "${2:-}" != "--self-test" ]; then
-    exec node "$here/containers.mjs" --source-dir "$repo"
-  fi
-  fixtures="$here/fixtures/containers"
-  status=0
-  node "$here/containers.mjs" --source-dir "$repo" --dockerfile "$fixtures/Dockerfile" \
-    --compose "$fixtures/compose.yaml" --dockerignore "$fixtures/partial.dockerignore" \
-    >"$tmp/out" || status=$?
-  missing=0
+# self_test SCRIPT EXPECTED ARGS...: runs node SCRIPT ARGS on broken fixtures;
+# passes when it exits 1 with a finding of every check it lists and every
+# line of the file EXPECTED (none when empty).
+self_test() {
+  local script=$1 expected=$2 status=0 missing=0 check line
+  shift 2
+  node "$here/$script" --source-dir "$repo" "$@" >"$tmp/out" || status=$?
   if [ "$status" -ne 1 ]; then
-    echo "self-test: containers.mjs exited $status on $fixtures, expected 1"
+    echo "self-test: $script exited $status on its fixtures, expected 1"
     missing=1
   fi
   while IFS=$'\t' read -r check _; do
@@ -55,48 +52,39 @@ if [ "${1:-}" = "--containers" ]; then
       echo "self-test: check $check reported nothing on the broken fixtures"
       missing=1
     fi
-  done < <(node "$here/containers.mjs" --list-checks)
-  if [ "$missing" -ne 0 ]; then
-    echo "--- containers.mjs output:"
-    cat "$tmp/out"
-    exit 1
+  done < <(node "$here/$script" --list-checks)
+  if [ -n "$expected" ]; then
+    while IFS= read -r line; do
+      case "$line" in ''|'#'*) continue ;; esac
+      if ! grep -qF -- "$line" "$tmp/out"; then
+        echo "self-test: missing: $line"
+        missing=1
+      fi
+    done <"$expected"
   fi
-  echo "self-test: every container check failed on the broken fixtures" \
+  if [ "$missing" -ne 0 ]; then
+    echo "--- $script output:"
+    cat "$tmp/out"
+    return 1
+  fi
+  echo "self-test: every check of $script failed on its broken fixtures" \
        "($(grep -c '^FAIL ' "$tmp/out") findings)"
-  exit 0
+}
+
+if [ "${1:-}" = "--containers" ]; then
+  if [ "${2:-}" != "--self-test" ]; then
+    exec node "$here/containers.mjs" --source-dir "$repo"
+  fi
+  fixtures="$here/fixtures/containers"
+  self_test containers.mjs "" --dockerfile "$fixtures/Dockerfile" \
+    --compose "$fixtures/compose.yaml" --dockerignore "$fixtures/partial.dockerignore"
+  exit
 fi
 
 if [ "${1:-}" = "--self-test" ]; then
-  fixture="$here/fixtures/broken.yaml"
-  status=0
-  node "$here/validate.mjs" --source-dir "$repo" --name fixture --require grpc-mtls \
-    "$fixture" >"$tmp/out" || status=$?
-  missing=0
-  if [ "$status" -ne 1 ]; then
-    echo "self-test: validate.mjs exited $status on $fixture, expected 1"
-    missing=1
-  fi
-  while IFS=$'\t' read -r check _; do
-    if ! grep -q "^FAIL $check: " "$tmp/out"; then
-      echo "self-test: check $check reported nothing on the broken fixture"
-      missing=1
-    fi
-  done < <(node "$here/validate.mjs" --list-checks)
-  while IFS= read -r expected; do
-    case "$expected" in ''|'#'*) continue ;; esac
-    if ! grep -qF -- "$expected" "$tmp/out"; then
-      echo "self-test: missing: $expected"
-      missing=1
-    fi
-  done <"$here/fixtures/broken.expected"
-  if [ "$missing" -ne 0 ]; then
-    echo "--- validate.mjs output:"
-    cat "$tmp/out"
-    exit 1
-  fi
-  echo "self-test: every check failed on the broken fixture, with every expected message" \
-       "($(grep -c '^FAIL ' "$tmp/out") findings)"
-  exit 0
+  self_test validate.mjs "$here/fixtures/broken.expected" --name fixture \
+    --require grpc-mtls "$here/fixtures/broken.yaml"
+  exit
 fi
 
 if ! command -v kubectl >/dev/null 2>&1; then

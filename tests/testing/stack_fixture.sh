@@ -7,7 +7,7 @@ set -euo pipefail
 source_dir=$(cd "$(dirname "$0")/../.." && pwd)
 dir=$2
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+. "$source_dir/tests/testing/ports.sh"
 
 case "$1" in
   up)
@@ -15,15 +15,7 @@ case "$1" in
     [ -d "$dir" ] && SLUICE_VAR="$dir/var" "$source_dir/scripts/stack.sh" down >/dev/null 2>&1 || true
     rm -rf "$dir"
     mkdir -p "$dir"
-    base=""
-    for _ in $(seq 1 50); do
-      # Below the ephemeral range (32768+), where outgoing connections take ports.
-      candidate=$((10000 + RANDOM % 20000))
-      ok=1
-      for off in $(seq 0 13); do port_free $((candidate + off)) || { ok=0; break; }; done
-      if [ $ok -eq 1 ]; then base=$candidate; break; fi
-    done
-    [ -n "$base" ] || { echo "no free port range" >&2; exit 1; }
+    base=$(free_port_base 14) || { echo "no free port range" >&2; exit 1; }
     key="test-admin-key-$(openssl rand -hex 16)"
     cat > "$dir/stack.env" <<ENV
 SLUICE_VAR=$dir/var

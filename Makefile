@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: all deps build run up down test test-faults test-galera test-asan test-tsan fuzz bench bench-features clean
+.PHONY: all deps build run up down test test-faults test-galera test-asan test-tsan fuzz bench bench-features images image-test clean
 
 all: build
 
@@ -81,6 +81,18 @@ fuzz:
 	  (cd build-fuzz && tests/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 	    -timeout=10 -rss_limit_mb=2048 corpus/$$t $(CURDIR)/tests/fuzz/corpus/$$t) || exit 1; \
 	done
+
+# Container images with buildah, without a registry or a Docker engine:
+# local Debian 12 bases (debootstrap, cached in /var/cache/sluice), then
+# every docker/Dockerfile target as localhost/sluice-* (scripts/images.sh).
+images:
+	@scripts/images.sh
+
+# The end-to-end slice against those images, run by podman (MariaDB, the
+# five services, the TLS front; scripts/image-test.sh) through ctest.
+image-test:
+	cmake -S tests/images -B build-images/ctest
+	cd build-images/ctest && ctest --output-on-failure --verbose
 
 clean:
 	rm -rf $(BUILD)

@@ -1,10 +1,11 @@
 // Offline checks of Sluice's container build and compose files.
 //
-//   node containers.mjs [--source-dir DIR] [--dockerfile F] [--dockerignore F] [--compose F]
+//   node containers.mjs [--source-dir DIR] [--dockerfile F] [--dockerignore F] [--compose F] [--nginx F]
 //   node containers.mjs --list-checks
 //
 // Defaults are the repository's docker/Dockerfile, .dockerignore and
-// docker/compose.yaml. A failure prints
+// docker/compose.yaml, and docker/nginx.conf against k8s/base/nginx.conf.
+// A failure prints
 //   FAIL <check>: <file>: <what is wrong and why>
 // and the exit status is 1; 0 when every check passes, 2 on a usage error.
 import { readFileSync, existsSync } from "node:fs";
@@ -26,6 +27,7 @@ const CHECKS = {
   "compose-nginx": "nginx's config is a file of the repository and reaches the edge",
   "compose-hardening": "Sluice containers run read-only with no capabilities",
   "compose-db-user": "the services do not connect to the database as root",
+  "nginx-copies": "the image's nginx config and the pod's (k8s/base) say the same",
 };
 
 const IMAGE_TARGETS = [...SERVICES, "edge-tls"];
@@ -43,6 +45,8 @@ function parseArgs(argv) {
     dockerfile: path.join(repo, "docker/Dockerfile"),
     dockerignore: path.join(repo, ".dockerignore"),
     compose: path.join(repo, "docker/compose.yaml"),
+    nginx: path.join(repo, "docker/nginx.conf"),
+    podNginx: path.join(repo, "k8s/base/nginx.conf"),
   };
   for (let i = 0; i < argv.length; ++i) {
     const flag = argv[i];
@@ -55,6 +59,7 @@ function parseArgs(argv) {
     else if (flag === "--dockerfile") args.dockerfile = value();
     else if (flag === "--dockerignore") args.dockerignore = value();
     else if (flag === "--compose") args.compose = value();
+    else if (flag === "--nginx") args.nginx = value();
     else usage(`unknown argument ${flag}`);
   }
   return args;
@@ -215,6 +220,24 @@ function checkCompose(file, readBy, imageHealth, fail) {
   }
 }
 
+// The directives of an nginx config: comments and blank lines left out.
+function directives(file) {
+  return readFileSync(file, "utf8").split(/\r?\n/).map((l) => l.replace(/#.*$/, "").trim()).filter(Boolean);
+}
+
+function checkNginxCopies(imageConf, podConf, fail) {
+  if (!existsSync(imageConf) || !existsSync(podConf)) {
+    fail("nginx-copies", imageConf, `missing ${existsSync(imageConf) ? podConf : imageConf}`);
+    return;
+  }
+  const a = directives(imageConf), b = directives(podConf);
+  const at = a.findIndex((line, i) => line !== b[i]);
+  if (at >= 0 || a.length !== b.length) {
+    const i = at >= 0 ? at : Math.min(a.length, b.length);
+    fail("nginx-copies", imageConf, `differs from ${podConf} at directive ${i + 1}: "${a[i] ?? "(end)"}" against "${b[i] ?? "(end)"}"`);
+  }
+}
+
 function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.list) {
@@ -226,6 +249,7 @@ function main() {
   checkDockerignore(args.dockerignore, fail);
   const imageHealth = checkDockerfile(args.dockerfile, fail);
   checkCompose(args.compose, envReadBy(args.sourceDir), imageHealth, fail);
+  checkNginxCopies(args.nginx, args.podNginx, fail);
   for (const line of failures) console.log(line);
   const failed = new Set(failures.map((l) => l.split(":")[0].slice(5)));
   console.log(`containers: ${Object.keys(CHECKS).length} checks: ${Object.keys(CHECKS).length - failed.size} passed, ${failed.size} failed (${failures.length} findings)`);

@@ -77,7 +77,8 @@ if [ "${1:-}" = "--containers" ]; then
   fi
   fixtures="$here/fixtures/containers"
   self_test containers.mjs "" --dockerfile "$fixtures/Dockerfile" \
-    --compose "$fixtures/compose.yaml" --dockerignore "$fixtures/partial.dockerignore"
+    --compose "$fixtures/compose.yaml" --dockerignore "$fixtures/partial.dockerignore" \
+    --nginx "$fixtures/nginx.conf"
   exit
 fi
 

@@ -322,8 +322,12 @@ absl::Status MySqlPool::WithConnection(bool transaction, const Fn& fn,
       }
     } catch (const sql::SQLException& e) {
       status = StatusFromSqlException(e);
+      // 1047: a cluster node that left the cluster (or is not synced yet)
+      // refuses every connection it holds, so the pooled ones are as good
+      // as lost: all are dropped and the work retried once on a fresh one,
+      // which Connect finds on a node that is ready.
       if (IsConnectionError(e.getErrorCode()) || e.getErrorCode() == 0 ||
-          !con) {
+          e.getErrorCode() == 1047 || !con) {
         keep = false;
         lost = true;
       } else if (IsServerRefusal(e.getErrorCode())) {
@@ -420,7 +424,7 @@ absl::Status MySqlPool::Ping() {
 
 namespace {
 
-// Who holds a lease: unique per pool and process.
+// Who holds a lease: unique per call of RunExclusive.
 std::string LeaseHolder() {
   static std::atomic<int> next{0};
   char host[256] = {};
@@ -434,7 +438,7 @@ std::string LeaseHolder() {
 // certified as one write set on a cluster (a race between two nodes fails
 // one of them with a deadlock at commit: the caller tries again).
 bool TakeLease(sql::Connection& con, const std::string& name,
-               const std::string& holder) {
+               const std::string& holder, std::chrono::seconds lease) {
   std::unique_ptr<sql::PreparedStatement> take(con.prepareStatement(
       "INSERT INTO sluice_leases (name, holder, expires) VALUES (?, ?,"
       " UTC_TIMESTAMP(6) + INTERVAL ? SECOND) ON DUPLICATE KEY UPDATE"
@@ -443,10 +447,14 @@ bool TakeLease(sql::Connection& con, const std::string& name,
       " expires = IF(holder = VALUES(holder), VALUES(expires), expires)"));
   take->setString(1, name);
   take->setString(2, holder);
-  take->setInt(3, MySqlPool::kLeaseSeconds);
+  take->setInt(3, static_cast<int>(lease.count()));
   take->executeUpdate();
+  // The assignments above run left to right (MariaDB's default, which the
+  // pool's sql_mode keeps): `expires` sees the new holder. Checking the
+  // expiry too keeps the answer right whatever the order.
   std::unique_ptr<sql::PreparedStatement> check(con.prepareStatement(
-      "SELECT holder FROM sluice_leases WHERE name = ?"));
+      "SELECT holder FROM sluice_leases WHERE name = ?"
+      " AND expires > UTC_TIMESTAMP(6)"));
   check->setString(1, name);
   std::unique_ptr<sql::ResultSet> rs(check->executeQuery());
   return rs->next() && rs->getString(1) == holder;
@@ -467,9 +475,10 @@ void ReleaseLease(sql::Connection& con, const std::string& name,
 
 }  // namespace
 
-absl::Status MySqlPool::RunExclusive(std::string_view lease,
-                                     std::chrono::seconds wait, const Fn& fn) {
-  const std::string name(lease);
+absl::Status MySqlPool::RunExclusive(std::string_view lease_name,
+                                     std::chrono::seconds wait, const Fn& fn,
+                                     std::chrono::seconds lease) {
+  const std::string name(lease_name);
   const std::string holder = LeaseHolder();
   return Run([&](sql::Connection& con) -> absl::Status {
     std::unique_ptr<sql::Statement> st(con.createStatement());
@@ -481,7 +490,7 @@ absl::Status MySqlPool::RunExclusive(std::string_view lease,
     const auto give_up = std::chrono::steady_clock::now() + wait;
     while (true) {
       try {
-        if (TakeLease(con, name, holder)) break;
+        if (TakeLease(con, name, holder, lease)) break;
       } catch (const sql::SQLException& e) {
         // Two nodes raced for the row: one lost at commit.
         if (e.getErrorCode() != 1213 && e.getErrorCode() != 1205) throw;
@@ -492,14 +501,44 @@ absl::Status MySqlPool::RunExclusive(std::string_view lease,
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
+    // Renewed from another connection while `fn` runs, so work that takes
+    // longer than a lease keeps it; a holder that dies stops renewing. Each
+    // renewal waits at most a few seconds for a connection, so a pool that
+    // has none to spare cannot keep `fn` from finishing.
+    std::mutex mu;
+    std::condition_variable stop_renewing;
+    bool done = false;
+    std::thread renewer([&] {
+      std::unique_lock<std::mutex> lock(mu);
+      while (!stop_renewing.wait_for(lock, lease / 4.0,
+                                     [&] { return done; })) {
+        lock.unlock();
+        (void)Run(
+            [&](sql::Connection& renewal) {
+              TakeLease(renewal, name, holder, lease);
+              return absl::OkStatus();
+            },
+            std::chrono::system_clock::now() + std::chrono::seconds(5));
+        lock.lock();
+      }
+    });
+    auto finish = [&] {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        done = true;
+      }
+      stop_renewing.notify_all();
+      renewer.join();
+      ReleaseLease(con, name, holder);
+    };
     absl::Status status;
     try {
       status = fn(con);
     } catch (...) {
-      ReleaseLease(con, name, holder);
+      finish();
       throw;
     }
-    ReleaseLease(con, name, holder);
+    finish();
     return status;
   });
 }

@@ -84,13 +84,13 @@ class MySqlPool {
 
   // Runs `fn` in autocommit mode while holding the lease `name`: a row of
   // this database's sluice_leases table, so it holds across every node of a
-  // cluster (GET_LOCK locks one node only). Waits up to `wait` for a holder
-  // to release it or for its lease to run out (kLeaseSeconds after it was
-  // last taken, so a holder that died stops blocking others); UNAVAILABLE
-  // after that.
-  static constexpr int kLeaseSeconds = 120;
+  // cluster (GET_LOCK locks one node only). The lease is renewed every
+  // `lease` / 4 while `fn` runs and runs out `lease` after its last
+  // renewal, so a holder that died stops blocking others. Waits up to
+  // `wait` for the lease; UNAVAILABLE after that.
+  static constexpr std::chrono::seconds kLease{60};
   absl::Status RunExclusive(std::string_view name, std::chrono::seconds wait,
-                            const Fn& fn);
+                            const Fn& fn, std::chrono::seconds lease = kLease);
 
   // Applies the migrations of `component` not applied yet, in order, under a
   // lease (RunExclusive) so replicas starting together apply each once.

@@ -7,8 +7,12 @@
 #include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/support/server_interceptor.h>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <cstdlib>
-#include <fstream>
+#include <memory>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -86,13 +90,35 @@ absl::StatusOr<TlsFiles> LoadTlsFiles() {
         "set all of SLUICE_GRPC_TLS_CERT_FILE, SLUICE_GRPC_TLS_KEY_FILE and "
         "SLUICE_GRPC_TLS_CA_FILE, or none");
   }
-  for (const std::string* path : {&files.cert, &files.key, &files.ca}) {
-    std::ifstream in(*path);
-    if (!in || in.peek() == std::ifstream::traits_type::eof()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot read the gRPC TLS file ", *path));
-    }
+  // Parsed here so that a wrong file stops the start with its name instead
+  // of failing every handshake later.
+  auto open = [](const std::string& path) {
+    return std::unique_ptr<BIO, decltype(&BIO_free)>(
+        BIO_new_file(path.c_str(), "r"), &BIO_free);
+  };
+  auto unusable = [](const std::string& path, const char* what) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the gRPC TLS file ", path, " ", what));
+  };
+  auto cert_bio = open(files.cert), key_bio = open(files.key),
+       ca_bio = open(files.ca);
+  if (!cert_bio) return unusable(files.cert, "cannot be read");
+  if (!key_bio) return unusable(files.key, "cannot be read");
+  if (!ca_bio) return unusable(files.ca, "cannot be read");
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr), &X509_free);
+  if (!cert) return unusable(files.cert, "holds no PEM certificate");
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr),
+      &EVP_PKEY_free);
+  if (!key) return unusable(files.key, "holds no PEM private key");
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    return unusable(files.key, "is not the key of the certificate");
   }
+  std::unique_ptr<X509, decltype(&X509_free)> ca(
+      PEM_read_bio_X509(ca_bio.get(), nullptr, nullptr, nullptr), &X509_free);
+  if (!ca) return unusable(files.ca, "holds no PEM certificate");
+  ERR_clear_error();
   return files;
 }
 

@@ -59,6 +59,13 @@ void InitService(const std::string& name, int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   absl::ParseCommandLine(argc, argv);
   log::Init(name, absl::GetFlag(FLAGS_log_level));
+  // Before any channel or server exists: unusable TLS settings stop the
+  // start, naming the file, and never fall back to plaintext.
+  if (absl::Status tls = CheckGrpcTls(); !tls.ok()) {
+    spdlog::critical("msg=\"unusable gRPC TLS settings\" error=\"{}\"",
+                     std::string(tls.message()));
+    std::exit(1);
+  }
   // Debian's abseil is built with assertions, which turns on absl::Mutex's
   // lock-order graph for every lock taken: measured at about 1% of the
   // edge's and storage's CPU under load. Unit tests, which do not start

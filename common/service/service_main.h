@@ -30,7 +30,8 @@ namespace sluice {
 class RequestMetrics;
 
 // Blocks SIGINT/SIGTERM in every thread (call first in main, before any
-// thread starts) and ignores SIGPIPE; parses flags; initializes logging.
+// thread starts) and ignores SIGPIPE; parses flags; initializes logging;
+// exits when the gRPC TLS settings are unusable (CheckGrpcTls).
 void InitService(const std::string& name, int argc, char** argv);
 
 // Blocks until SIGTERM or SIGINT arrives (blocked by InitService); returns

@@ -18,9 +18,9 @@ int main(int argc, char** argv) {
       sluice::EnvOr("SLUICE_AUTH_DATABASE", "sluice_auth"), 8));
   sluice::MySqlCredentialStore store(&pool);
   // HMAC secrets are sealed under a 32-byte key (base64 in a file, from
-  // var/ locally or a Kubernetes Secret). To rotate it, the file lists the
-  // new key first and the keys it replaces after it, one per line: secrets
-  // are resealed under the first at start, then the others can go.
+  // var/ locally or a Kubernetes Secret), one key per line: the first seals,
+  // every one opens. With more than one, secrets sealed under the others
+  // are resealed under the first at start (docs/deploy.md: rotation).
   std::string key_file = sluice::EnvOr("SLUICE_SECRET_KEY_FILE", "");
   std::vector<std::string> sealing_keys;
   {
@@ -54,7 +54,8 @@ int main(int argc, char** argv) {
     if (key_count == 1) return absl::OkStatus();
     auto count = manager.ResealUnderCurrentKey();
     if (!count.ok()) return count.status();
-    spdlog::info(
+    spdlog::log(
+        count->unopenable > 0 ? spdlog::level::warn : spdlog::level::info,
         "msg=\"HMAC secrets sealed under the current key\" resealed={} "
         "already={} under_no_key={}",
         count->resealed, count->current, count->unopenable);

@@ -105,11 +105,6 @@ int main(int argc, char** argv) {
   // the system when freed instead of keeping them in the heap (glibc would
   // otherwise raise its mmap threshold and hold on to the peak).
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-  if (absl::Status tls = sluice::CheckGrpcTls(); !tls.ok()) {
-    spdlog::critical("msg=\"unusable gRPC TLS settings\" error=\"{}\"",
-                     std::string(tls.message()));
-    return 1;
-  }
 
   sluice::edge::Backends backends;
   backends.schema_channel =

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <future>
 #include <sstream>
+#include <sys/wait.h>
 
 #include "absl/strings/str_cat.h"
 #include "tests/testing/test_stack.h"
@@ -119,6 +120,46 @@ TEST_F(GrpcTlsTest, CertificatesOfAnotherCaAreRefused) {
     EXPECT_EQ(CheckHealth(Channel(offset, options)).error_code(),
               grpc::StatusCode::UNAVAILABLE);
   }
+}
+
+TEST_F(GrpcTlsTest, UnusableFilesStopTheStartNamingTheFile) {
+  // A key that is not the certificate's, or a file that is no PEM at all:
+  // the service refuses to start rather than serve and fail every handshake.
+  std::string other = OtherCa();
+  const std::string binary =
+      stack_.Env("SLUICE_BUILD") + "/services/auth/sluice-auth";
+  const std::string log = stack_.var_dir() + "/tls-refused.log";
+  struct Case {
+    std::string cert, key, ca, expected;
+  };
+  for (const Case& c :
+       {Case{tls_ + "tls.crt", other + "tls.key", tls_ + "ca.crt",
+             "is not the key of the certificate"},
+        Case{tls_ + "tls.crt", tls_ + "tls.key", other + "ext.cnf",
+             "holds no PEM certificate"},
+        Case{tls_ + "tls.crt", tls_ + "missing.key", tls_ + "ca.crt",
+             "cannot be read"}}) {
+    SCOPED_TRACE(c.expected);
+    std::string command = absl::StrCat(
+        "SLUICE_GRPC_TLS_CERT_FILE=", c.cert, " SLUICE_GRPC_TLS_KEY_FILE=",
+        c.key, " SLUICE_GRPC_TLS_CA_FILE=", c.ca,
+        " SLUICE_SECRET_KEY_FILE=", stack_.var_dir(), "/secret-key ",
+        "timeout 10 ", binary, " --grpc_address=127.0.0.1:0 > ", log,
+        " 2>&1");
+    int status = std::system(command.c_str());
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
+    std::string text = ReadFile(log);
+    EXPECT_NE(text.find("unusable gRPC TLS settings"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find(c.expected), std::string::npos) << text;
+  }
+  // Some of the three set, not all.
+  std::string partial = absl::StrCat("SLUICE_GRPC_TLS_CERT_FILE=", tls_,
+                                     "tls.crt timeout 10 ", binary, " > ",
+                                     log, " 2>&1");
+  int status = std::system(partial.c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
+  EXPECT_NE(ReadFile(log).find("or none"), std::string::npos) << ReadFile(log);
 }
 
 TEST_F(GrpcTlsTest, ServersAreCheckedAgainstTheCa) {

@@ -9,6 +9,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "common/mysql/mysql_pool.h"
@@ -70,6 +73,55 @@ TEST_F(PoolTest, ARefusingServerIsUnavailableAndItsConnectionDropped) {
                     .ok());
     EXPECT_NE(first, second);
   }
+}
+
+TEST_F(PoolTest, ANodeOutOfItsClusterCostsItsPooledConnectionsAtOnce) {
+  // 1047: a Galera node that left its cluster refuses every connection it
+  // holds. The work is retried on a fresh connection and the other idle
+  // ones are dropped too, instead of each failing a request of its own.
+  MySqlPool pool(Options("sluice_storage", 2));
+  std::set<int64_t> pooled;
+  {
+    std::promise<void> both_in;
+    std::shared_future<void> go = both_in.get_future().share();
+    std::atomic<int> in{0};
+    std::mutex mu;
+    auto hold = [&](sql::Connection& con) {
+      int64_t id = ConnectionId(con);
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        pooled.insert(id);
+      }
+      if (++in == 2) both_in.set_value();
+      go.wait();
+      return absl::OkStatus();
+    };
+    std::thread a([&] { ASSERT_TRUE(pool.Run(hold).ok()); });
+    std::thread b([&] { ASSERT_TRUE(pool.Run(hold).ok()); });
+    a.join();
+    b.join();
+  }
+  ASSERT_EQ(pooled.size(), 2u);
+  int attempts = 0;
+  int64_t retried_on = 0;
+  absl::Status status = pool.Run([&](sql::Connection& con) -> absl::Status {
+    if (++attempts == 1) {
+      throw sql::SQLException("WSREP has not yet prepared node", "08S01", 1047);
+    }
+    retried_on = ConnectionId(con);
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_EQ(attempts, 2);
+  EXPECT_EQ(pooled.count(retried_on), 0u);
+  int64_t next = 0;
+  ASSERT_TRUE(pool.Run([&](sql::Connection& con) {
+                    next = ConnectionId(con);
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(pooled.count(next), 0u)
+      << "a connection of the refusing node was kept";
 }
 
 TEST_F(PoolTest, NothingCommitsAfterTheDeadline) {
@@ -245,6 +297,41 @@ TEST_F(PoolTest, TheLeaseOfAReplicaThatDiedRunsOut) {
                                          });
   EXPECT_TRUE(taken.ok()) << taken;
   EXPECT_TRUE(ran);
+}
+
+TEST_F(PoolTest, ALeaseIsRenewedWhileItsWorkRuns) {
+  // Work that outlasts its lease three times over keeps it to the end.
+  MySqlPool a(Options("sluice_storage")), b(Options("sluice_storage"));
+  const std::string lease = Unique("long");
+  const auto lease_time = std::chrono::seconds(2);
+  std::atomic<bool> running{false}, finished{false};
+  std::thread holder([&] {
+    absl::Status status = a.RunExclusive(
+        lease, std::chrono::seconds(5),
+        [&](sql::Connection&) {
+          running = true;
+          std::this_thread::sleep_for(std::chrono::seconds(6));
+          return absl::OkStatus();
+        },
+        lease_time);
+    EXPECT_TRUE(status.ok()) << status;
+    finished = true;
+  });
+  while (!running) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  int taken_meanwhile = 0, tries = 0;
+  while (!finished) {
+    (void)b.RunExclusive(
+        lease, std::chrono::seconds(1),
+        [&](sql::Connection&) {
+          if (!finished) ++taken_meanwhile;
+          return absl::OkStatus();
+        },
+        lease_time);
+    ++tries;
+  }
+  holder.join();
+  EXPECT_GE(tries, 3);
+  EXPECT_EQ(taken_meanwhile, 0) << "the lease ran out under its holder";
 }
 
 TEST_F(PoolTest, ReplicasStartingTogetherApplyEachMigrationOnce) {

@@ -176,16 +176,27 @@ bud() {  # what, output file, buildah bud arguments...
 # image stage: the build stage compiles once and each stage is walked once
 # (with vfs a cached step still costs a copy of its file system, so a build
 # per target would walk the build stage six times). Each stage's image is
-# the last "--> ID" buildah prints in it; name those.
+# the result ("--> ID") of its last step; name those.
 out=$root/build-images/bud-all.out
 bud "docker/Dockerfile (every stage)" "$out" --target all -f "$root/docker/Dockerfile"
-declare -A stage_image=()
-stage=""
+declare -A stage_image=() stage_name=()
+pending=""
 while IFS= read -r line; do
-  if [[ $line =~ ^\[[0-9]+/[0-9]+\]\ STEP\ 1/[0-9]+:\ FROM\ .*\ [Aa][Ss]\ ([A-Za-z0-9_.-]+)$ ]]; then
-    stage=${BASH_REMATCH[1]}
-  elif [[ $line =~ ^--\>\ ([0-9a-f]{11,64})$ ]] && [ -n "$stage" ]; then
-    stage_image[$stage]=${BASH_REMATCH[1]}
+  if [[ $line =~ ^\[([0-9]+)/[0-9]+\]\ STEP\ 1/[0-9]+:\ FROM\ .*\ [Aa][Ss]\ ([A-Za-z0-9_.-]+)$ ]]; then
+    stage_name[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
+  fi
+  # A stage's image is the result of its last step. Stages are built when
+  # a later one first needs them, so their output can come between a step
+  # and its result: only a last step's own result names the stage.
+  if [[ $line =~ ^\[([0-9]+)/[0-9]+\]\ STEP\ ([0-9]+)/([0-9]+): ]]; then
+    if [ "${BASH_REMATCH[2]}" = "${BASH_REMATCH[3]}" ]; then
+      pending=${stage_name[${BASH_REMATCH[1]}]:-}
+    else
+      pending=""
+    fi
+  elif [[ $line =~ ^--\>\ ([0-9a-f]{11,64})$ ]] && [ -n "$pending" ]; then
+    stage_image[$pending]=${BASH_REMATCH[1]}
+    pending=""
   fi
 done <"$out"
 for t in build "${targets[@]}"; do

@@ -79,10 +79,14 @@ struct TlsFiles {
   bool enabled() const { return !cert.empty(); }
 };
 
+TlsFiles TlsFilesNamed() {
+  return TlsFiles{Env("SLUICE_GRPC_TLS_CERT_FILE"),
+                  Env("SLUICE_GRPC_TLS_KEY_FILE"),
+                  Env("SLUICE_GRPC_TLS_CA_FILE")};
+}
+
 absl::StatusOr<TlsFiles> LoadTlsFiles() {
-  TlsFiles files{Env("SLUICE_GRPC_TLS_CERT_FILE"),
-                 Env("SLUICE_GRPC_TLS_KEY_FILE"),
-                 Env("SLUICE_GRPC_TLS_CA_FILE")};
+  TlsFiles files = TlsFilesNamed();
   const int set = !files.cert.empty() + !files.key.empty() + !files.ca.empty();
   if (set == 0) return files;
   if (set != 3) {
@@ -153,10 +157,7 @@ std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials() {
   }
   // Unusable settings (CheckGrpcTls fails the start) never fall back to
   // plaintext: the files named are tried, and the handshake fails.
-  TlsFiles files = Tls().ok() ? *Tls()
-                              : TlsFiles{Env("SLUICE_GRPC_TLS_CERT_FILE"),
-                                         Env("SLUICE_GRPC_TLS_KEY_FILE"),
-                                         Env("SLUICE_GRPC_TLS_CA_FILE")};
+  TlsFiles files = Tls().ok() ? *Tls() : TlsFilesNamed();
   grpc::experimental::TlsChannelCredentialsOptions options;
   options.set_certificate_provider(TlsProvider(files));
   options.watch_root_certs();

@@ -10,7 +10,7 @@ packages=(
   libpistache-dev libssl-dev libmysqlcppconn-dev libabsl-dev libgtest-dev libgmock-dev
   libsimdjson-dev nlohmann-json3-dev libspdlog-dev libcurl4-openssl-dev
   liblua5.4-dev libjemalloc-dev jq mariadb-server mariadb-client nginx-light procps
-  kubectl nodejs
+  kubectl nodejs chromium fonts-dejavu-core
   "$@"
 )
 # Debian's npm; a Node.js that bundles its own npm provides the command.

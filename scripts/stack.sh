@@ -168,7 +168,7 @@ start_edge() {
   # shellcheck disable=SC2046
   nohup env $(service_env) SLUICE_OPS_PORT=$EDGE_OPS_PORT SLUICE_INGEST_HTTP_PORT=$INGEST_HTTP_PORT \
     SLUICE_ADMIN_HTTP_PORT=$ADMIN_HTTP_PORT SLUICE_ADMIN_KEY_FILE="$VAR/admin-key" \
-    SLUICE_PUBLIC_URL="$public" SLUICE_CONSOLE_FILE="$root/services/edge/console.html" \
+    SLUICE_PUBLIC_URL="$public" SLUICE_CONSOLE_DIR="$root/services/edge/console" \
     "$BUILD/services/edge/sluice-edge" >>"$VAR/log/edge.log" 2>&1 &
   echo $! > "$VAR/run/edge.pid"
 }

@@ -80,9 +80,12 @@ class Router {
   void Route() {
     const auto& s = req_->segments;
     const std::string& m = req_->method;
-    if (s.empty()) {
+    if (s.size() <= 1 && (s.empty() || s[0] != "api")) {
+      const ConsoleFiles::File* file = c_->console.Find(s.empty() ? "" : s[0]);
+      if (file == nullptr) return NotFound(respond_);
       if (m != "GET") return MethodNotAllowed(respond_, "GET");
-      return respond_->Raw(200, c_->console_html, "text/html; charset=utf-8");
+      return respond_->Raw(200, file->body, file->content_type,
+                           ConsoleFiles::Headers());
     }
     if (s.size() < 2 || s[0] != "api" || s[1] != "v1")
       return NotFound(respond_);

@@ -8,6 +8,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "services/edge/backends.h"
+#include "services/edge/console_files.h"
 #include "services/edge/http_util.h"
 #include "services/edge/ingest_handler.h"
 #include "services/edge/listener_cache.h"
@@ -45,8 +46,8 @@ struct AdminContext {
   AdminKey* admin_key = nullptr;
   // Base of listener URLs, e.g. "https://sluice.example.com:8443".
   std::string ingest_base_url;
-  // The web console page served at "/".
-  std::string console_html;
+  // The web console, served at "/" and "/<file>".
+  ConsoleFiles console = ConsoleFiles::Placeholder();
   // The ingest pipeline, for replays from the webhook log.
   const IngestContext* ingest = nullptr;
 };

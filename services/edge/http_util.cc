@@ -151,9 +151,17 @@ void Responder::Finish(int status) {
 }
 
 void Responder::Raw(int status, const std::string& body,
-                    const std::string& content_type) {
+                    const std::string& content_type,
+                    const Headers& extra_headers) {
   if (sent_) return;
   Finish(status);
+  try {
+    for (const auto& [name, value] : extra_headers) {
+      writer_.headers().add(std::make_shared<ExtraHeader>(name, value));
+    }
+  } catch (const std::exception&) {
+    // A header Pistache refuses is left out; the answer still goes.
+  }
   try {
     writer_.send(static_cast<Pistache::Http::Code>(status), body,
                  Pistache::Http::Mime::MediaType::fromString(content_type));
@@ -164,14 +172,7 @@ void Responder::Raw(int status, const std::string& body,
 
 void Responder::Json(int status, const std::string& body,
                      const Headers& extra_headers) {
-  if (sent_) return;
-  try {
-    for (const auto& [name, value] : extra_headers) {
-      writer_.headers().add(std::make_shared<ExtraHeader>(name, value));
-    }
-  } catch (const std::exception&) {
-  }
-  Raw(status, body, "application/json");
+  Raw(status, body, "application/json", extra_headers);
 }
 
 void Responder::Empty(int status) {

@@ -80,7 +80,7 @@ class Responder {
   void Error(const HttpError& error, const Headers& extra_headers = {});
   void Empty(int status);
   void Raw(int status, const std::string& body,
-           const std::string& content_type);
+           const std::string& content_type, const Headers& extra_headers = {});
 
   // Once the request's listener is known: the answer goes to its webhook
   // log and per-listener metrics.

@@ -7,8 +7,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "absl/flags/flag.h"
@@ -53,8 +51,9 @@ ABSL_FLAG(std::string, admin_key_file,
 ABSL_FLAG(std::string, public_url,
           sluice::EnvOr("SLUICE_PUBLIC_URL", "https://localhost:8443"),
           "base URL of the ingest API as senders reach it");
-ABSL_FLAG(std::string, console_file, sluice::EnvOr("SLUICE_CONSOLE_FILE", ""),
-          "HTML of the web console");
+ABSL_FLAG(std::string, console_dir, sluice::EnvOr("SLUICE_CONSOLE_DIR", ""),
+          "directory of the web console's files (services/edge/console); "
+          "unset, / answers a placeholder page");
 ABSL_FLAG(int, log_entries, sluice::EnvIntOr("SLUICE_LOG_ENTRIES", 10),
           "webhook log entries kept per listener (storage's setting of the "
           "same name must match); 0 turns webhook logging off");
@@ -72,13 +71,6 @@ namespace {
 
 // Largest listener body limit plus room for headers.
 constexpr size_t kMaxRequestBytes = 10 * 1024 * 1024 + 64 * 1024;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
 
 std::unique_ptr<Pistache::Http::Endpoint> Serve(
     const std::string& address, int port, int threads,
@@ -196,11 +188,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   admin->admin_key = &admin_key;
-  std::string console = absl::GetFlag(FLAGS_console_file);
-  admin->console_html =
-      console.empty()
-          ? "<!doctype html><title>Sluice</title><p>Sluice admin API: /api/v1"
-          : ReadFile(console);
+  if (std::string dir = absl::GetFlag(FLAGS_console_dir); !dir.empty()) {
+    auto console = sluice::edge::ConsoleFiles::Load(dir);
+    if (!console.ok()) {
+      spdlog::critical("msg=\"{}\"", std::string(console.status().message()));
+      return 1;
+    }
+    admin->console = *std::move(console);
+  }
 
   // More than 20 failed authentications a minute from one address against
   // one listener answer 429 until the minute is over.

@@ -1,0 +1,393 @@
+// Browser tests of the Sluice web console: Debian's Chromium, headless,
+// driven by playwright-core against a running stack (no browser download,
+// no mocked API: every click reaches the real admin API through the TLS
+// front). Screenshots of each screen at 1280 px and 390 px go to --out.
+//
+//   node browser.mjs --stack-env STACK_DIR/stack.env --out DIR
+import { readFileSync, mkdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import https from "node:https";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+function args() {
+  const out = {};
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i += 2) out[argv[i].replace(/^--/, "")] = argv[i + 1];
+  if (!out["stack-env"] || !out.out) {
+    console.error("usage: node browser.mjs --stack-env FILE --out DIR");
+    process.exit(2);
+  }
+  return out;
+}
+
+const options = args();
+const env = Object.fromEntries(readFileSync(options["stack-env"], "utf8").split("\n")
+  .filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+const base = Number(env.SLUICE_PORT_BASE);
+const adminUrl = `https://localhost:${base + 1}/`;
+const ca = readFileSync(path.join(env.SLUICE_VAR, "tls", "cert.pem"));
+const adminKey = env.SLUICE_ADMIN_KEY;
+mkdirSync(options.out, { recursive: true });
+
+const WIDTHS = { wide: { width: 1280, height: 900 }, narrow: { width: 390, height: 844 } };
+
+// Sends one HTTPS request as a webhook sender (or curl) would.
+function send(url, { method = "POST", headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, { method, headers, ca }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => { text += d; });
+      res.on("end", () => resolve({ status: res.statusCode, text }));
+    });
+    req.on("error", reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+let browser;
+let current = null;  // the page of the running test, for a screenshot when it fails
+
+async function newPage(width = "wide") {
+  const context = await browser.newContext({ viewport: WIDTHS[width], ignoreHTTPSErrors: true });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: adminUrl.replace(/\/$/, "") });
+  const page = await context.newPage();
+  current = page;
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => { if (m.type() === "error") problems.push(`console error: ${m.text()}`); });
+  page.on("request", (r) => {
+    if (!r.url().startsWith(adminUrl)) problems.push(`request outside the admin origin: ${r.url()}`);
+  });
+  page.problems = problems;
+  return page;
+}
+
+async function closePage(page, { allowErrors = false } = {}) {
+  const problems = allowErrors ? page.problems.filter((p) => !p.startsWith("console error")) : page.problems;
+  await page.context().close();
+  check(problems.length === 0, problems.join("\n"));
+}
+
+async function signIn(page) {
+  await page.goto(adminUrl);
+  await page.getByLabel("Admin key").fill(adminKey);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Integrations" }).waitFor();
+}
+
+async function shot(page, name, width) {
+  await page.screenshot({ path: path.join(options.out, `${name}-${width}.png`), fullPage: true });
+  // Nothing may need sideways scrolling of the whole page at this width
+  // (wide tables scroll inside their own box).
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, `${name} at ${width}: the page is ${overflow}px wider than the window`);
+}
+
+const suffix = randomBytes(4).toString("hex");
+const state = {};
+const SAMPLE = { id: 1, customer: { name: "Ada", email: "ada@example.com" }, total: 12.5, items: [{ sku: "A1", qty: 2 }] };
+
+test("a wrong admin key is refused with a clear message", async () => {
+  const page = await newPage();
+  await page.goto(adminUrl);
+  await page.getByLabel("Admin key").fill("not-the-admin-key-000000");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  const alert = page.getByRole("alert");
+  await alert.waitFor();
+  const text = await alert.innerText();
+  check(/Wrong admin key/.test(text) && /401/.test(text), `alert says: ${text}`);
+  check(await page.evaluate(() => sessionStorage.getItem("sluice.adminKey")) === null, "a refused key was stored");
+  check(!page.url().includes("not-the-admin-key"), "the key appeared in the URL");
+  await shot(page, "sign-in-refused", "wide");
+  await closePage(page, { allowErrors: true });
+});
+
+test("create an integration and a token listener from a pasted sample; copy URL and token", async () => {
+  const page = await newPage();
+  await signIn(page);
+  check(!page.url().includes(adminKey), "the key appeared in the URL");
+  await page.getByLabel("New integration name").fill(`console-${suffix}`);
+  await page.getByRole("button", { name: "Create integration" }).click();
+  await page.getByRole("heading", { name: `Listeners of console-${suffix}` }).waitFor();
+  state.integrationUrl = page.url();
+  await page.getByRole("link", { name: "Create listener" }).click();
+  await page.getByLabel("Listener name").fill("orders");
+  await page.getByLabel("Method").selectOption("token");
+  await page.getByLabel("Read the token from").selectOption("header");
+  await page.getByLabel("Header or parameter name").fill("X-Api-Token");
+  await page.getByLabel("Base table name").fill(`orders_${suffix}`);
+  await page.getByLabel("Primary key").fill("id");
+  await page.getByLabel("Sample payload (JSON)").fill(JSON.stringify(SAMPLE, null, 2));
+  await page.getByRole("button", { name: "Preview tables" }).click();
+  const preview = page.getByTestId("tables-preview");
+  await preview.waitFor();
+  const previewText = await preview.innerText();
+  check(previewText.includes(`orders_${suffix}_items`) && previewText.includes("customer_name"),
+    `preview lacks the child table or a flattened column: ${previewText}`);
+  check((await page.getByTestId("ddl").innerText()).includes("CREATE TABLE"), "no DDL in the preview");
+  await page.getByLabel("Retention").fill("30d");
+
+  // Creating a listener shows progress while it runs: hold the answer back.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route("**/api/v1/integrations/*/listeners", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.getByRole("button", { name: "Create listener" }).click();
+  await page.getByRole("status").filter({ hasText: "Creating listener orders" }).waitFor();
+  check(await page.getByRole("button", { name: "Create listener" }).isDisabled(), "the button stayed enabled while creating");
+  await shot(page, "listener-creating", "wide");
+  release();
+  await page.getByRole("heading", { name: "Listener orders created" }).waitFor();
+  await page.unroute("**/api/v1/integrations/*/listeners");
+
+  state.url = await page.getByTestId("listener-url").innerText();
+  state.token = await page.getByTestId("secret").innerText();
+  check(/^https:\/\/localhost:\d+\/[0-9a-f-]{36}\/[0-9a-f-]{36}$/.test(state.url), `URL: ${state.url}`);
+  check(state.token.length >= 40, `token: ${state.token}`);
+  await page.getByRole("button", { name: "Copy url" }).click();
+  check(await page.evaluate(() => navigator.clipboard.readText()) === state.url, "Copy URL did not copy the URL");
+  await page.getByRole("button", { name: "Copy token" }).click();
+  check(await page.evaluate(() => navigator.clipboard.readText()) === state.token, "Copy token did not copy the token");
+  await shot(page, "listener-created", "wide");
+  await page.getByRole("link", { name: "Open the listener" }).click();
+  await page.getByRole("heading", { name: "Listener orders" }).waitFor();
+  state.listenerUrl = page.url();
+  await shot(page, "listener", "wide");
+  await closePage(page);
+});
+
+test("a record posted to the listener shows in the records view and the logs", async () => {
+  check(state.token, "no listener from the previous test");
+  const record = { ...SAMPLE, id: 42, customer: { name: "Grace Hopper", email: "grace@example.com" } };
+  const answer = await send(state.url, {
+    headers: { "Content-Type": "application/json", "X-Api-Token": state.token },
+    body: JSON.stringify(record),
+  });
+  check(answer.status === 200, `ingest answered ${answer.status} ${answer.text}`);
+  // A request the listener rejects (a string where the sample has a number).
+  const bad = await send(state.url, {
+    headers: { "Content-Type": "application/json", "X-Api-Token": state.token },
+    body: JSON.stringify({ ...SAMPLE, id: 43, total: "twelve" }),
+  });
+  check(bad.status === 400, `the bad record answered ${bad.status}`);
+
+  const page = await newPage();
+  await signIn(page);
+  await page.goto(state.listenerUrl);
+  await page.getByRole("link", { name: "Browse records" }).click();
+  await page.getByRole("heading", { name: "Records of orders" }).waitFor();
+  await page.getByRole("button", { name: "Show record 42" }).click();
+  const json = await page.getByTestId("record-json").innerText();
+  check(json.includes("Grace Hopper") && json.includes("lastModified"), `record JSON: ${json}`);
+  await shot(page, "records", "wide");
+
+  await page.getByRole("link", { name: "Webhook logs" }).click();
+  await page.getByRole("heading", { name: "Webhook logs" }).waitFor();
+  await page.getByLabel("Listener name").fill("orders");
+  await page.getByLabel("Integration").selectOption({ label: `console-${suffix}` });
+  const table = page.getByTestId("log-table");
+  // Until the rows shown are only this listener's, with `states` among them.
+  const filtered = (states) => page.waitForFunction(([integration, wanted]) => {
+    const rows = [...document.querySelectorAll("[data-testid=log-table] tbody tr")];
+    const cells = (r) => [...r.cells].map((c) => c.innerText);
+    return rows.length > 0 && rows.every((r) => cells(r)[1] === integration && cells(r)[2] === "orders") &&
+      wanted.every((w) => rows.some((r) => cells(r)[4] === w));
+  }, [`console-${suffix}`, states]);
+  await filtered(["200 success", "400 error"]);
+  await page.getByLabel("State").selectOption("error");
+  await page.waitForFunction(() => !document.querySelector("[data-testid=log-table]")?.innerText.includes("200 success"));
+  await filtered(["400 error"]);
+  await shot(page, "logs", "wide");
+
+  // The error entry's details and its replay, after the sample's widening
+  // would not help: the replay answers as ingest would, and is logged.
+  await page.getByRole("button", { name: /Details of POST 400/ }).first().click();
+  const body = await page.getByTestId("log-body").innerText();
+  check(body.includes("twelve"), `logged body: ${body}`);
+  await page.getByRole("button", { name: "Replay" }).click();
+  await page.getByRole("alert").filter({ hasText: "400" }).waitFor();
+  await shot(page, "log-entry", "wide");
+
+  // Auto-refresh: an entry posted now appears without a click.
+  await page.getByLabel("State").selectOption("all");
+  await filtered(["200 success"]);
+  check(!(await table.innerText()).includes("401 error"), "a 401 is listed before one was sent");
+  await send(state.url, { headers: { "Content-Type": "application/json", "X-Api-Token": "wrong" }, body: "{}" });
+  await table.getByText("401 error").first().waitFor({ timeout: 15000 });
+  await closePage(page, { allowErrors: true });
+});
+
+test("table preview shows an error at the field that caused it", async () => {
+  const page = await newPage();
+  await signIn(page);
+  await page.getByRole("link", { name: "Tables preview" }).click();
+  await page.getByLabel("Base table name").fill("preview");
+  await page.getByLabel("Primary key").fill("missing_field");
+  await page.getByLabel("Sample payload (JSON)").fill('{"id": 1}');
+  await page.getByRole("button", { name: "Preview tables" }).click();
+  const key = page.getByLabel("Primary key");
+  await page.waitForFunction(() => document.querySelector("[aria-invalid=true]") !== null);
+  check(await key.getAttribute("aria-invalid") === "true", "the primary key field is not marked invalid");
+  await page.getByLabel("Sample payload (JSON)").fill("{not json");
+  await page.getByRole("button", { name: "Preview tables" }).click();
+  await page.waitForFunction(() => document.activeElement?.dataset.path === "sample");
+  check(await page.getByLabel("Sample payload (JSON)").getAttribute("aria-invalid") === "true", "the sample field is not marked invalid");
+  await page.getByLabel("Sample payload (JSON)").fill(JSON.stringify(SAMPLE));
+  await page.getByLabel("Primary key").fill("id");
+  await page.getByRole("button", { name: "Preview tables" }).click();
+  await page.getByTestId("ddl").waitFor();
+  await shot(page, "tables", "wide");
+  await closePage(page, { allowErrors: true });
+});
+
+test("script editor dry run shows the records and a rejection", async () => {
+  const page = await newPage();
+  await signIn(page);
+  await page.getByRole("link", { name: "Script editor" }).click();
+  await page.getByLabel("Script (Lua 5.4)").fill("function transform(r)\n  if r.total < 0 then error('total must not be negative') end\n  r.checked = true\n  return r\nend");
+  await page.getByLabel(/Request body/).fill('[{"id": 1, "total": 3}, {"id": 2, "total": 4}]');
+  await page.getByRole("button", { name: "Dry run" }).click();
+  const output = await page.getByTestId("script-output").innerText();
+  check(JSON.parse(output).length === 2 && output.includes('"checked": true'), `dry run output: ${output}`);
+  await page.getByLabel(/Request body/).fill('{"id": 1, "total": -1}');
+  await page.getByRole("button", { name: "Dry run" }).click();
+  const alert = await page.getByRole("alert").innerText();
+  check(alert.includes("total must not be negative") && alert.includes("422"), `rejection: ${alert}`);
+  await shot(page, "scripts", "wide");
+  await closePage(page, { allowErrors: true });
+});
+
+test("keyboard only: sign in, create and delete an integration, and the 409 explained", async () => {
+  const page = await newPage();
+  await page.goto(adminUrl);
+  await page.keyboard.type(adminKey);  // the key field has focus on arrival
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Integrations" }).waitFor();
+  // Tab to a control labelled `label`; false when not reached in 60 steps.
+  const tabTo = async (label) => {
+    for (let i = 0; i < 60; i++) {
+      await page.keyboard.press("Tab");
+      const name = await page.evaluate(() => {
+        const el = document.activeElement;
+        return el.getAttribute("aria-label") || el.labels?.[0]?.textContent || el.textContent;
+      });
+      if (name && name.trim() === label) return true;
+    }
+    return false;
+  };
+  check(await tabTo("New integration name"), "the new-integration field is not reachable with Tab");
+  await page.keyboard.type(`keys-${suffix}`);
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: `Listeners of keys-${suffix}` }).waitFor();
+  check(await tabTo("Integrations"), "the navigation is not reachable with Tab");
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Integrations" }).waitFor();
+  check(await tabTo(`Delete integration keys-${suffix}`), "the delete button is not reachable with Tab");
+  await page.keyboard.press("Enter");
+  await page.getByRole("dialog").waitFor();
+  await page.keyboard.press("Tab");  // Cancel has focus; the next is Delete
+  await page.keyboard.press("Enter");
+  await page.getByText(`Integration keys-${suffix} deleted`).waitFor();
+  await page.waitForFunction((n) => !document.querySelector("main").innerText.includes(n), `keys-${suffix}`);
+
+  // The integration with a listener cannot go: the 409 says why.
+  check(await tabTo(`Delete integration console-${suffix}`), "delete of the listener's integration not reachable");
+  await page.keyboard.press("Enter");
+  await page.getByRole("dialog").waitFor();
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
+  const alert = await page.getByRole("alert").innerText();
+  check(alert.includes("409") && alert.includes("still has listeners"), `409 alert: ${alert}`);
+  await closePage(page, { allowErrors: true });
+});
+
+test("every screen at 390 px: no sideways scrolling, navigation reachable", async () => {
+  const page = await newPage("narrow");
+  await signIn(page);
+  await shot(page, "integrations", "narrow");
+  await page.goto(state.integrationUrl);
+  await page.getByRole("heading", { name: /Listeners of/ }).waitFor();
+  await shot(page, "integration", "narrow");
+  await page.getByRole("link", { name: "Create listener" }).click();
+  await page.getByRole("heading", { name: /New listener/ }).waitFor();
+  await shot(page, "new-listener", "narrow");
+  await page.goto(state.listenerUrl);
+  await page.getByRole("heading", { name: "Listener orders" }).waitFor();
+  await shot(page, "listener", "narrow");
+  await page.getByRole("link", { name: "Browse records" }).click();
+  await page.getByRole("button", { name: "Show record 42" }).click();
+  await page.getByTestId("record-json").waitFor();
+  await shot(page, "records", "narrow");
+  for (const [link, heading, name] of [["Tables preview", "Tables preview", "tables"], ["Webhook logs", "Webhook logs", "logs"], ["Script editor", "Script editor", "scripts"]]) {
+    await page.getByRole("link", { name: link }).click();
+    await page.getByRole("heading", { name: heading }).waitFor();
+    await shot(page, name, "narrow");
+  }
+  await closePage(page);
+});
+
+test("rotate the token and delete the listener with confirmation", async () => {
+  const page = await newPage();
+  await signIn(page);
+  await page.goto(state.listenerUrl);
+  await page.getByRole("button", { name: "Rotate secret" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Rotate" }).click();
+  const token = await page.getByTestId("secret").innerText();
+  check(token.length >= 40 && token !== state.token, "no new token shown");
+  await page.waitForTimeout(5500);  // the old token stops working within 5 s
+  const old = await send(state.url, { headers: { "Content-Type": "application/json", "X-Api-Token": state.token }, body: JSON.stringify(SAMPLE) });
+  check(old.status === 401, `the old token still answers ${old.status}`);
+  const fresh = await send(state.url, { headers: { "Content-Type": "application/json", "X-Api-Token": token }, body: JSON.stringify(SAMPLE) });
+  check(fresh.status === 200, `the new token answers ${fresh.status}`);
+
+  await page.getByRole("button", { name: "Delete listener" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
+  await page.getByRole("heading", { name: "Listener orders" }).waitFor();
+  await page.getByRole("button", { name: "Delete listener" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Delete listener and tables" }).click();
+  await page.getByRole("heading", { name: /Listeners of/ }).waitFor();
+  check(!(await page.locator("main").innerText()).includes("orders"), "the listener is still listed");
+  const gone = await send(state.url, { headers: { "Content-Type": "application/json", "X-Api-Token": token }, body: JSON.stringify(SAMPLE) });
+  check(gone.status === 404, `the deleted listener answers ${gone.status}`);
+  // With no listener left, the integration can be deleted.
+  await page.getByRole("navigation").getByRole("link", { name: "Integrations" }).click();
+  await page.getByRole("button", { name: `Delete integration console-${suffix}` }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Delete integration" }).click();
+  await page.getByText(`Integration console-${suffix} deleted`).waitFor();
+  await closePage(page);
+});
+
+browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+let failed = 0;
+for (const { name, fn } of tests) {
+  const started = Date.now();
+  try {
+    await fn();
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (error) {
+    failed++;
+    if (current && !current.isClosed()) {
+      await current.screenshot({ path: path.join(options.out, `failed-${failed}.png`), fullPage: true }).catch(() => {});
+      await current.context().close().catch(() => {});
+    }
+    console.log(`FAIL ${name}\n     ${String(error.stack || error).split("\n").join("\n     ")}`);
+  }
+}
+await browser.close();
+console.log(`browser: ${tests.length} tests, ${tests.length - failed} passed, ${failed} failed; screenshots in ${options.out}`);
+process.exit(failed ? 1 : 0);

@@ -158,5 +158,26 @@ TEST_F(FrontTest, AdminBodiesOverTheCeilingGetTheJsonError) {
   ExpectError(r, 413, "body_too_large", "larger than");
 }
 
+// The console's files come through the front from the admin port, each with
+// its type and a policy that keeps the page to its own origin; anything
+// else at the root is a JSON 404.
+TEST_F(FrontTest, TheConsoleIsServedWithItsTypesAndPolicy) {
+  HttpResponse page = stack_.Admin("GET", "/");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(page.headers["content-type"], "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("console.js"), std::string::npos);
+  EXPECT_NE(page.headers["content-security-policy"].find("connect-src 'self'"),
+            std::string::npos);
+  EXPECT_EQ(page.headers["x-content-type-options"], "nosniff");
+  HttpResponse script = stack_.Admin("GET", "/console.js");
+  EXPECT_EQ(script.status, 200);
+  EXPECT_EQ(script.headers["content-type"], "text/javascript; charset=utf-8");
+  EXPECT_NE(script.body.find("/api/v1"), std::string::npos);
+  EXPECT_EQ(stack_.Admin("GET", "/console.css").headers["content-type"],
+            "text/css; charset=utf-8");
+  ExpectError(stack_.Admin("GET", "/missing.js"), 404, "not_found", "");
+  ExpectError(stack_.Admin("POST", "/", "{}"), 405, "method_not_allowed", "GET");
+}
+
 }  // namespace
 }  // namespace sluice::testing

@@ -4,7 +4,7 @@
 // front). Screenshots of each screen at 1280 px and 390 px go to --out.
 //
 //   node browser.mjs --stack-env STACK_DIR/stack.env --out DIR
-import { readFileSync, mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import https from "node:https";
 import path from "node:path";
@@ -29,6 +29,9 @@ const adminUrl = `https://localhost:${base + 1}/`;
 const ca = readFileSync(path.join(env.SLUICE_VAR, "tls", "cert.pem"));
 const adminKey = env.SLUICE_ADMIN_KEY;
 mkdirSync(options.out, { recursive: true });
+for (const name of readdirSync(options.out)) {
+  if (name.endsWith(".png")) rmSync(path.join(options.out, name));
+}
 
 const WIDTHS = { wide: { width: 1280, height: 900 }, narrow: { width: 390, height: 844 } };
 
@@ -163,7 +166,6 @@ test("create an integration and a token listener from a pasted sample; copy URL 
   await page.getByRole("link", { name: "Open the listener" }).click();
   await page.getByRole("heading", { name: "Listener orders" }).waitFor();
   state.listenerUrl = page.url();
-  await shot(page, "listener", "wide");
   await closePage(page);
 });
 
@@ -190,7 +192,6 @@ test("a record posted to the listener shows in the records view and the logs", a
   await page.getByRole("button", { name: "Show record 42" }).click();
   const json = await page.getByTestId("record-json").innerText();
   check(json.includes("Grace Hopper") && json.includes("lastModified"), `record JSON: ${json}`);
-  await shot(page, "records", "wide");
 
   await page.getByRole("link", { name: "Webhook logs" }).click();
   await page.getByRole("heading", { name: "Webhook logs" }).waitFor();
@@ -208,7 +209,7 @@ test("a record posted to the listener shows in the records view and the logs", a
   await page.getByLabel("State").selectOption("error");
   await page.waitForFunction(() => !document.querySelector("[data-testid=log-table]")?.innerText.includes("200 success"));
   await filtered(["400 error"]);
-  await shot(page, "logs", "wide");
+  await shot(page, "logs-filtered", "wide");
 
   // The error entry's details and its replay, after the sample's widening
   // would not help: the replay answers as ingest would, and is logged.
@@ -247,7 +248,7 @@ test("table preview shows an error at the field that caused it", async () => {
   await page.getByLabel("Primary key").fill("id");
   await page.getByRole("button", { name: "Preview tables" }).click();
   await page.getByTestId("ddl").waitFor();
-  await shot(page, "tables", "wide");
+  await shot(page, "tables-preview", "wide");
   await closePage(page, { allowErrors: true });
 });
 
@@ -264,7 +265,7 @@ test("script editor dry run shows the records and a rejection", async () => {
   await page.getByRole("button", { name: "Dry run" }).click();
   const alert = await page.getByRole("alert").innerText();
   check(alert.includes("total must not be negative") && alert.includes("422"), `rejection: ${alert}`);
-  await shot(page, "scripts", "wide");
+  await shot(page, "script-dry-run", "wide");
   await closePage(page, { allowErrors: true });
 });
 
@@ -312,30 +313,32 @@ test("keyboard only: sign in, create and delete an integration, and the 409 expl
   await closePage(page, { allowErrors: true });
 });
 
-test("every screen at 390 px: no sideways scrolling, navigation reachable", async () => {
-  const page = await newPage("narrow");
-  await signIn(page);
-  await shot(page, "integrations", "narrow");
-  await page.goto(state.integrationUrl);
-  await page.getByRole("heading", { name: /Listeners of/ }).waitFor();
-  await shot(page, "integration", "narrow");
-  await page.getByRole("link", { name: "Create listener" }).click();
-  await page.getByRole("heading", { name: /New listener/ }).waitFor();
-  await shot(page, "new-listener", "narrow");
-  await page.goto(state.listenerUrl);
-  await page.getByRole("heading", { name: "Listener orders" }).waitFor();
-  await shot(page, "listener", "narrow");
-  await page.getByRole("link", { name: "Browse records" }).click();
-  await page.getByRole("button", { name: "Show record 42" }).click();
-  await page.getByTestId("record-json").waitFor();
-  await shot(page, "records", "narrow");
-  for (const [link, heading, name] of [["Tables preview", "Tables preview", "tables"], ["Webhook logs", "Webhook logs", "logs"], ["Script editor", "Script editor", "scripts"]]) {
-    await page.getByRole("link", { name: link }).click();
-    await page.getByRole("heading", { name: heading }).waitFor();
-    await shot(page, name, "narrow");
-  }
-  await closePage(page);
-});
+for (const width of ["narrow", "wide"]) {
+  test(`every screen at ${WIDTHS[width].width} px: no sideways scrolling, navigation reachable`, async () => {
+    const page = await newPage(width);
+    await signIn(page);
+    await shot(page, "integrations", width);
+    await page.goto(state.integrationUrl);
+    await page.getByRole("heading", { name: /Listeners of/ }).waitFor();
+    await shot(page, "integration", width);
+    await page.getByRole("link", { name: "Create listener" }).click();
+    await page.getByRole("heading", { name: /New listener/ }).waitFor();
+    await shot(page, "new-listener", width);
+    await page.goto(state.listenerUrl);
+    await page.getByRole("heading", { name: "Listener orders" }).waitFor();
+    await shot(page, "listener", width);
+    await page.getByRole("link", { name: "Browse records" }).click();
+    await page.getByRole("button", { name: "Show record 42" }).click();
+    await page.getByTestId("record-json").waitFor();
+    await shot(page, "records", width);
+    for (const [link, name] of [["Tables preview", "tables"], ["Webhook logs", "logs"], ["Script editor", "scripts"]]) {
+      await page.getByRole("navigation").getByRole("link", { name: link }).click();
+      await page.getByRole("heading", { name: link }).waitFor();
+      await shot(page, name, width);
+    }
+    await closePage(page);
+  });
+}
 
 test("rotate the token and delete the listener with confirmation", async () => {
   const page = await newPage();

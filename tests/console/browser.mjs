@@ -193,6 +193,25 @@ test("a record posted to the listener shows in the records view and the logs", a
   const json = await page.getByTestId("record-json").innerText();
   check(json.includes("Grace Hopper") && json.includes("lastModified"), `record JSON: ${json}`);
 
+  // A batch of 30 more: 31 records are two pages of 25.
+  const batch = Array.from({ length: 30 }, (_, i) => ({ ...SAMPLE, id: 100 + i }));
+  const posted = await send(state.url, {
+    headers: { "Content-Type": "application/json", "X-Api-Token": state.token },
+    body: JSON.stringify(batch),
+  });
+  check(posted.status === 200, `the batch answered ${posted.status} ${posted.text}`);
+  await page.getByRole("button", { name: "Refresh" }).click();
+  const rows = () => page.locator("main tbody tr").count();
+  await page.getByText("Page 1").waitFor();
+  await page.waitForFunction(() => document.querySelectorAll("main tbody tr").length === 25);
+  check(await page.getByRole("button", { name: "Previous page" }).isDisabled(), "Previous enabled on page 1");
+  await page.getByRole("button", { name: "Next page" }).click();
+  await page.getByText("Page 2").waitFor();
+  check(await rows() === 6, `page 2 has ${await rows()} rows, expected 6`);
+  check(await page.getByRole("button", { name: "Next page" }).isDisabled(), "Next enabled on the last page");
+  await page.getByRole("button", { name: "Previous page" }).click();
+  await page.getByText("Page 1").waitFor();
+
   await page.getByRole("link", { name: "Webhook logs" }).click();
   await page.getByRole("heading", { name: "Webhook logs" }).waitFor();
   await page.getByLabel("Listener name").fill("orders");

@@ -38,23 +38,21 @@ std::string AllowedMethods(const ListenerPath& path) {
 }
 
 absl::Status CheckMethod(const std::string& method, const ListenerPath& path) {
-  if (method != "POST" && method != "PUT" && method != "PATCH" &&
-      method != "DELETE") {
-    return WithErrorCode(
-        absl::InvalidArgumentError(
-            absl::StrCat("method ", method,
-                         " is not allowed; use POST, PUT, PATCH or DELETE")),
-        "method_not_allowed");
+  const bool writes = method == "POST" || method == "PUT" || method == "PATCH";
+  if (method == "DELETE" || (writes && !path.record_id)) {
+    return absl::OkStatus();
   }
-  if (path.record_id && method != "DELETE") {
-    return WithErrorCode(
-        absl::InvalidArgumentError(
-            absl::StrCat(method,
-                         " takes no record id in the path; send the record in "
-                         "the body")),
-        "method_not_allowed");
-  }
-  return absl::OkStatus();
+  std::string message =
+      writes ? absl::StrCat(method,
+                            " takes no record id in the path; send the record "
+                            "in the body to the listener URL")
+      : path.record_id
+          ? absl::StrCat("method ", method,
+                         " is not allowed on a record URL; use DELETE")
+          : absl::StrCat("method ", method,
+                         " is not allowed; use POST, PUT, PATCH or DELETE");
+  return WithErrorCode(absl::InvalidArgumentError(message),
+                       "method_not_allowed");
 }
 
 absl::Status CheckBodySize(size_t bytes, int64_t limit) {

@@ -66,6 +66,18 @@ TEST(IngestRequestTest, Methods) {
   EXPECT_EQ(AllowedMethods(plain), "POST, PUT, PATCH, DELETE");
 }
 
+// The message names the methods the path takes, as Allow does.
+TEST(IngestRequestTest, A405SaysWhatThePathTakes) {
+  ListenerPath with_id = *ParseListenerPath({kUuid1, kUuid2, "7"});
+  std::string message(CheckMethod("OPTIONS", with_id).message());
+  EXPECT_NE(message.find("use DELETE"), std::string::npos) << message;
+  EXPECT_EQ(message.find("POST"), std::string::npos) << message;
+  ListenerPath plain = *ParseListenerPath({kUuid1, kUuid2});
+  message = std::string(CheckMethod("GET", plain).message());
+  EXPECT_NE(message.find("use POST, PUT, PATCH or DELETE"), std::string::npos)
+      << message;
+}
+
 TEST(IngestRequestTest, SizeAndContentType) {
   EXPECT_TRUE(CheckBodySize(65536, 65536).ok());
   absl::Status over = CheckBodySize(65537, 65536);

@@ -525,7 +525,7 @@ function structureFields(summary) {
   const baseName = h("input", { required: true, placeholder: "e.g. orders" });
   const rootPath = h("input", { placeholder: "empty: the body is the record (or a list of them)" });
   const primaryKey = h("input", { required: true, value: "id" });
-  const sample = h("textarea.code", { required: true, spellcheck: false, rows: "10",
+  const sample = h("textarea.code", { required: true, spellcheck: "false", rows: "10",
     placeholder: '{"id": 1, "customer": {"name": "Ada"}, "items": [{"sku": "A1", "qty": 2}]}' });
   const preview = h("div", { "aria-live": "polite" });
   const value = () => ({
@@ -584,7 +584,7 @@ async function viewNewListener(view, id) {
   const structure = structureFields(summary);
   const retention = h("input", { placeholder: "e.g. 30d; empty keeps records forever" });
   const maxBody = h("input", { type: "number", min: "1", value: "65536" });
-  const script = h("textarea.code", { spellcheck: false, rows: "6",
+  const script = h("textarea.code", { spellcheck: "false", rows: "6",
     placeholder: "Optional Lua transform, e.g.\nfunction transform(record)\n  record.source = \"crm\"\n  return record\nend" });
   const submit = h("button", { type: "submit", text: "Create listener" });
   const form = h("form", {
@@ -658,7 +658,7 @@ async function viewListener(view, id, lid) {
 
   const retention = h("input", { value: listener.retention || "", placeholder: "empty keeps records forever" });
   const maxBody = h("input", { type: "number", min: "1", value: String(listener.maxBodyBytes) });
-  const script = h("textarea.code", { spellcheck: false, rows: "8" });
+  const script = h("textarea.code", { spellcheck: "false", rows: "8" });
   script.value = listener.script || "";
   const save = h("button", { type: "submit", text: "Save changes" });
   const settings = h("form", {
@@ -927,10 +927,10 @@ async function viewLogs(view) {
 
 async function viewScripts(view) {
   const summary = h("div", { tabindex: "-1" });
-  const script = h("textarea.code", { spellcheck: false, rows: "12" });
+  const script = h("textarea.code", { spellcheck: "false", rows: "12" });
   script.value = sessionStorage.getItem("sluice.script") ||
     "-- Called once per record; return the record, nil to drop it,\n-- or error(\"reason\") to reject the request (422).\nfunction transform(record)\n  record.source = \"console\"\n  return record\nend\n";
-  const body = h("textarea.code", { spellcheck: false, rows: "8" });
+  const body = h("textarea.code", { spellcheck: "false", rows: "8" });
   body.value = '{"id": 1, "status": "new"}';
   const rootPath = h("input", { placeholder: "e.g. data.items" });
   const output = h("div", { "aria-live": "polite" });

@@ -238,6 +238,13 @@ done
 # --- the slice through the TLS front ---------------------------------------------
 req GET https://localhost:8444/api/v1/integrations
 expect "admin API without the admin key" 401
+req GET https://localhost:8444/
+if [ "$status" = 200 ] && grep -q 'console.js' <<<"$body"; then
+  req GET https://localhost:8444/console.js
+  expect "web console: GET / and its script from the image" 200
+else
+  fail "web console: GET / answered $status without the console page"
+fi
 admin POST /api/v1/integrations -H 'Content-Type: application/json' -d '{"name":"image-test"}'
 expect "POST /api/v1/integrations" 201
 integration=$(jq -r '.uuid // empty' <<<"$body" 2>/dev/null || true)

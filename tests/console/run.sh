@@ -16,17 +16,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 
-for tool in node npm; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "run.sh: $tool not found (scripts/install-deps.sh installs it)" >&2
-    exit 2
-  fi
-done
-if [ ! -f "$here/node_modules/.package-lock.json" ] ||
-   [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
-  (cd "$here" && npm ci --no-audit --no-fund --prefer-offline --loglevel=error \
-     --update-notifier=false >/dev/null)
-fi
+. "$repo/tests/testing/npm.sh"
+npm_packages "$here"
 
 stack_env() {
   local env="${SLUICE_TEST_STACK:-}/stack.env"

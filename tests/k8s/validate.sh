@@ -20,18 +20,8 @@ repo="$(cd "$here/../.." && pwd)"
 # Requirements an overlay must meet beyond the common checks.
 declare -A requirements=([prod]="grpc-mtls")
 
-for tool in node npm; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "validate.sh: $tool not found (scripts/install-deps.sh installs it)" >&2
-    exit 2
-  fi
-done
-
-if [ ! -f "$here/node_modules/.package-lock.json" ] ||
-   [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
-  (cd "$here" && npm ci --no-audit --no-fund --prefer-offline --loglevel=error \
-     --update-notifier=false >/dev/null)
-fi
+. "$repo/tests/testing/npm.sh"
+npm_packages "$here"
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT

@@ -643,6 +643,11 @@ void AdminHandler::onRequest(const Pistache::Http::Request& request,
   auto respond = std::make_shared<Responder>(
       std::move(response), context_->metrics, "admin_" + copy->method,
       copy->path, copy->start);
+  // Admin answers carry listener secrets and logged bodies: no cache keeps
+  // them.
+  if (!copy->segments.empty() && copy->segments[0] == "api") {
+    respond->AlwaysAdd("Cache-Control", "no-store");
+  }
   Router(context_, std::move(copy), std::move(respond)).Route();
 }
 

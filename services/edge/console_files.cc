@@ -3,15 +3,21 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <fstream>
-#include <sstream>
+#include <memory>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace sluice::edge {
 namespace {
+
+// A console file is a page, a script or a stylesheet: anything this large
+// is a mistake in the directory, not something to hold in memory.
+constexpr int64_t kMaxFileBytes = 4 * 1024 * 1024;
 
 // The types a console file may have; anything else in the directory is
 // not served.
@@ -32,29 +38,33 @@ const char* ContentType(const std::string& name) {
 }  // namespace
 
 absl::StatusOr<ConsoleFiles> ConsoleFiles::Load(const std::string& dir) {
-  DIR* d = opendir(dir.c_str());
+  std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), &closedir);
   if (d == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("console directory ", dir, " cannot be opened"));
+    return absl::ErrnoToStatus(
+        errno, absl::StrCat("console directory ", dir, " cannot be opened"));
   }
   ConsoleFiles out;
-  while (dirent* entry = readdir(d)) {
+  while (dirent* entry = readdir(d.get())) {
     std::string name = entry->d_name;
     const char* type = ContentType(name);
     if (type == nullptr || name[0] == '.') continue;
     std::string path = absl::StrCat(dir, "/", name);
     struct stat st {};
     if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream body;
-    body << in.rdbuf();
-    if (!in.good() && !in.eof()) {
-      closedir(d);
-      return absl::InternalError(absl::StrCat("cannot read ", path));
+    if (st.st_size > kMaxFileBytes) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, " is larger than ", kMaxFileBytes, " bytes"));
     }
-    out.files_[name] = File{body.str(), type};
+    std::ifstream in(path, std::ios::binary);
+    if (!in.is_open()) {
+      return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", path));
+    }
+    std::string body(static_cast<size_t>(st.st_size), '\0');
+    if (!in.read(body.data(), st.st_size)) {
+      return absl::DataLossError(absl::StrCat("cannot read ", path));
+    }
+    out.files_[name] = File{std::move(body), type};
   }
-  closedir(d);
   if (out.files_.count("index.html") == 0) {
     return absl::NotFoundError(
         absl::StrCat("console directory ", dir, " has no index.html"));
@@ -79,8 +89,10 @@ const std::vector<std::pair<std::string, std::string>>& ConsoleFiles::Headers() 
   static const std::vector<std::pair<std::string, std::string>> kHeaders = {
       {"Content-Security-Policy",
        "default-src 'none'; script-src 'self'; style-src 'self'; "
-       "img-src 'self' data:; connect-src 'self'; form-action 'none'; "
-       "base-uri 'none'; frame-ancestors 'none'"},
+       "img-src 'self'; connect-src 'self'; form-action 'none'; "
+       "base-uri 'none'; frame-ancestors 'none'; "
+       "require-trusted-types-for 'script'; trusted-types 'none'"},
+      {"Cross-Origin-Opener-Policy", "same-origin"},
       {"X-Content-Type-Options", "nosniff"},
       {"Referrer-Policy", "no-referrer"},
       {"Cache-Control", "no-cache"},

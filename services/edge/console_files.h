@@ -21,7 +21,9 @@ class ConsoleFiles {
   };
 
   // Every regular file directly in `dir` whose name ends in a known
-  // extension; the directory must hold index.html.
+  // extension (.html .css .js .svg .png; dot files left out). Errors: the
+  // directory or a file cannot be opened (its errno's status), a file over
+  // 4 MiB (FailedPrecondition), no index.html (NotFound).
   static absl::StatusOr<ConsoleFiles> Load(const std::string& dir);
   // A one-page console saying where the API is, when no directory is set.
   static ConsoleFiles Placeholder();

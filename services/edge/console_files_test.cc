@@ -55,7 +55,16 @@ TEST_F(ConsoleFilesTest, RefusesADirectoryWithoutIndexOrNoDirectory) {
   Write("console.js", "x");
   EXPECT_THAT(std::string(ConsoleFiles::Load(dir_).status().message()),
               ::testing::HasSubstr("has no index.html"));
-  EXPECT_FALSE(ConsoleFiles::Load(dir_ + "/missing").ok());
+  EXPECT_EQ(ConsoleFiles::Load(dir_ + "/missing").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(ConsoleFilesTest, RefusesAFileTooLargeToBeAConsoleFile) {
+  Write("index.html", "x");
+  Write("huge.js", std::string(5 * 1024 * 1024, ' '));
+  auto files = ConsoleFiles::Load(dir_);
+  EXPECT_EQ(files.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(files.status().message()), ::testing::HasSubstr("huge.js"));
 }
 
 TEST(ConsoleFilesShipped, TheSourceConsoleLoadsWithItsScriptAndStyle) {

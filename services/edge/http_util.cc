@@ -1,14 +1,14 @@
 #include "services/edge/http_util.h"
 
-#include "services/edge/webhook_log.h"
-
 #include <spdlog/spdlog.h>
 
 #include <functional>
 #include <sstream>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "common/ops/metrics.h"
+#include "services/edge/webhook_log.h"
 
 namespace sluice::edge {
 namespace {
@@ -155,12 +155,14 @@ void Responder::Raw(int status, const std::string& body,
                     const Headers& extra_headers) {
   if (sent_) return;
   Finish(status);
-  try {
-    for (const auto& [name, value] : extra_headers) {
-      writer_.headers().add(std::make_shared<ExtraHeader>(name, value));
+  for (const Headers* headers : {&std::as_const(always_), &extra_headers}) {
+    for (const auto& [name, value] : *headers) {
+      try {
+        writer_.headers().add(std::make_shared<ExtraHeader>(name, value));
+      } catch (const std::exception&) {
+        // A header Pistache refuses is left out; the answer still goes.
+      }
     }
-  } catch (const std::exception&) {
-    // A header Pistache refuses is left out; the answer still goes.
   }
   try {
     writer_.send(static_cast<Pistache::Http::Code>(status), body,
@@ -178,6 +180,12 @@ void Responder::Json(int status, const std::string& body,
 void Responder::Empty(int status) {
   if (sent_) return;
   Finish(status);
+  for (const auto& [name, value] : always_) {
+    try {
+      writer_.headers().add(std::make_shared<ExtraHeader>(name, value));
+    } catch (const std::exception&) {
+    }
+  }
   try {
     writer_.send(static_cast<Pistache::Http::Code>(status));
   } catch (const std::exception&) {

@@ -82,6 +82,11 @@ class Responder {
   void Raw(int status, const std::string& body,
            const std::string& content_type, const Headers& extra_headers = {});
 
+  // A header every answer of this request carries, whatever sends it.
+  void AlwaysAdd(std::string name, std::string value) {
+    always_.emplace_back(std::move(name), std::move(value));
+  }
+
   // Once the request's listener is known: the answer goes to its webhook
   // log and per-listener metrics.
   void Attach(std::shared_ptr<RequestLog> log) { log_ = std::move(log); }
@@ -98,6 +103,7 @@ class Responder {
   bool sent_ = false;
   std::shared_ptr<RequestLog> log_;
   std::string error_code_, error_message_;
+  Headers always_;
   static inline std::atomic<int> in_flight_{0};
 };
 

@@ -179,5 +179,16 @@ TEST_F(FrontTest, TheConsoleIsServedWithItsTypesAndPolicy) {
   ExpectError(stack_.Admin("POST", "/", "{}"), 405, "method_not_allowed", "GET");
 }
 
+// Admin answers hold secrets (a new listener's token) and logged bodies: no
+// browser or proxy cache may keep them, errors included.
+TEST_F(FrontTest, AdminApiAnswersAreNotStored) {
+  EXPECT_EQ(stack_.Admin("GET", "/api/v1/integrations").headers["cache-control"],
+            "no-store");
+  HttpResponse missing = stack_.Admin("GET", "/api/v1/logs/999999999");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.headers["cache-control"], "no-store");
+  EXPECT_EQ(stack_.Admin("GET", "/").headers["cache-control"], "no-cache");
+}
+
 }  // namespace
 }  // namespace sluice::testing

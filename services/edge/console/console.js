@@ -29,6 +29,10 @@ function h(spec, attrs, ...children) {
 }
 
 const $ = (selector, root = document) => root.querySelector(selector);
+// Replaces the children of `el`; arrays are flattened, null and false left out.
+function put(el, ...children) {
+  el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+}
 const enc = encodeURIComponent;
 const pretty = (value) => JSON.stringify(value, null, 2);
 
@@ -138,9 +142,17 @@ const session = {
   },
 };
 
-// Calls the admin API; resolves to the parsed answer (null for 204), or
-// rejects with an ApiError carrying the API's code and message.
-async function api(method, path, body, key = session.key) {
+// JSON.parse, except that integers beyond 2^53 keep their digits (as
+// strings) instead of being rounded.
+function parseJson(text) {
+  return JSON.parse(text, (k, value, context) =>
+    Number.isInteger(value) && !Number.isSafeInteger(value) && context?.source ? context.source : value);
+}
+
+// Calls the admin API; resolves to the parsed answer (null for 204; the
+// text itself with `raw`), or rejects with an ApiError carrying the API's
+// code and message.
+async function api(method, path, body, key = session.key, { raw = false } = {}) {
   const init = { method, headers: { Authorization: `Bearer ${key}` } };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
@@ -154,8 +166,9 @@ async function api(method, path, body, key = session.key) {
   }
   if (response.status === 204) return null;
   const text = await response.text();
+  if (response.ok && raw) return text;
   let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+  try { data = text ? parseJson(text) : null; } catch { /* not JSON */ }
   if (response.ok) return data;
   const error = data && data.error ? data.error : {};
   if (response.status === 401 && key === session.key) {
@@ -184,14 +197,15 @@ function errorPaths(error) {
   const byCode = {
     invalid_sample: "sample", invalid_script: "script", script_rejected: "script",
     invalid_retention: "retention", invalid_name: "name", invalid_auth: "auth.method",
-    malformed_json: "sample",
+    malformed_json: "sample", invalid_limit: "maxBodyBytes",
   };
   const message = error.message || "";
   const paths = [];
+  // A conflict is about a name the user chose, which may itself be quoted.
+  if (error.status === 409) return [/table/i.test(message) ? "baseName" : "name"];
   const leading = /^([A-Za-z][A-Za-z0-9.]*): /.exec(message);
   if (leading) paths.push(leading[1]);
   for (const m of message.matchAll(/"([A-Za-z][A-Za-z0-9.]*)"/g)) paths.push(m[1]);
-  if (error.status === 409) paths.push(/table/i.test(message) ? "baseName" : "name");
   if (byCode[error.code]) paths.push(byCode[error.code]);
   const out = [];
   for (let p of paths) {
@@ -220,12 +234,27 @@ function showFormError(form, summary, error) {
 }
 
 function clearFormErrors(form, summary) {
-  summary.replaceChildren();
+  put(summary);
   for (const el of form.querySelectorAll(".field-error")) el.remove();
   for (const el of form.querySelectorAll("[aria-invalid]")) {
     el.removeAttribute("aria-invalid");
     el.removeAttribute("aria-errormessage");
   }
+}
+
+// A form whose submit runs `submit(form)`; an error it throws is shown at
+// its field and in `summary`. No browser validation: the API's messages
+// are more precise.
+function apiForm(summary, submit, ...children) {
+  const form = h("form", {
+    novalidate: true,
+    onsubmit: async (event) => {
+      event.preventDefault();
+      clearFormErrors(form, summary);
+      try { await submit(form); } catch (error) { showFormError(form, summary, error); }
+    },
+  }, ...children);
+  return form;
 }
 
 // Parses the JSON text of a textarea, or throws an ApiError-like error
@@ -256,7 +285,6 @@ let leaveView = () => {};
 async function render() {
   leaveView();
   leaveView = () => {};
-  const view = $("#view");
   if (!session.key) return showSignIn();
   $("#nav").hidden = false;
   $("#sign-out").hidden = false;
@@ -268,16 +296,17 @@ async function render() {
   for (const [pattern, show] of routes) {
     const match = pattern.exec(hash);
     if (!match) continue;
-    view.replaceChildren(h("p.muted", { text: "Loading…" }));
+    // Each view draws into a section of its own: when the user moves on
+    // before a view's answers arrive, they land in a detached section.
+    const section = h("section", {}, h("p.muted", { text: "Loading…" }));
+    put($("#view"), section);
     try {
-      await show(view, ...match.slice(1).map(decodeURIComponent));
+      await show(section, ...match.slice(1).map(decodeURIComponent));
     } catch (error) {
       if (error.status === 401) return;
-      view.replaceChildren(h("h1", { text: "Something went wrong" }), errorBox(error),
+      put(section, h("h1", { text: "Something went wrong" }), errorBox(error),
         h("p", {}, h("a", { href: "#/integrations", text: "Back to integrations" })));
     }
-    const heading = $("h1", view);
-    if (heading && document.activeElement === document.body) heading.setAttribute("tabindex", "-1");
     return;
   }
   location.hash = "#/integrations";
@@ -301,7 +330,7 @@ function showSignIn(message) {
   leaveView();
   $("#nav").hidden = true;
   $("#sign-out").hidden = true;
-  const input = h("input", { type: "password", autocomplete: "current-password", required: true });
+  const input = h("input", { type: "password", autocomplete: "off", required: true });
   const summary = h("div", { tabindex: "-1" });
   if (message) summary.append(h("div.alert", { role: "alert" }, message));
   const form = h("form.signin", {
@@ -315,7 +344,7 @@ function showSignIn(message) {
         await render();
         focusHeading();
       } catch (error) {
-        summary.replaceChildren(h("div.alert", { role: "alert" },
+        put(summary, h("div.alert", { role: "alert" },
           h("strong", { text: error.status === 401 ? "Wrong admin key" : "Sign-in failed" }),
           error.status === 401
             ? "The admin API refused this key (401). Use the key Sluice was started with: make run prints where it is (var/admin-key)."
@@ -330,7 +359,7 @@ function showSignIn(message) {
   summary,
   field("Admin key", input),
   h("div.actions", {}, h("button", { type: "submit", text: "Sign in" })));
-  $("#view").replaceChildren(form);
+  put($("#view"), form);
   input.focus();
 }
 
@@ -369,13 +398,14 @@ async function viewIntegrations(view) {
       type: "button", text: "Delete", "aria-label": `Delete integration ${i.name}`,
       onclick: (event) => deleteIntegration(event.target, i, summary),
     }))));
-  view.replaceChildren(
+  put(view,
     h("h1", { text: "Integrations" }),
     h("p.hint", { text: "An integration groups the listeners of one system that sends webhooks (a CRM, a payment provider, UXI…)." }),
     form, summary,
     integrations.length
       ? h("div.scroll", {}, h("table", {},
-          h("thead", {}, h("tr", {}, ["Name", "UUID (serviceUuid)", "Created", ""].map((t) => h("th", { scope: "col", text: t })))),
+          h("thead", {}, h("tr", {}, ["Name", "UUID (serviceUuid)", "Created"].map((t) => h("th", { scope: "col", text: t })),
+            h("th", { scope: "col" }, h("span.sr-only", { text: "Actions" })))),
           h("tbody", {}, rows)))
       : h("p.muted", { text: "No integrations yet: create one above." }));
 }
@@ -388,7 +418,7 @@ async function deleteIntegration(button, integration, summary) {
     toast(`Integration ${integration.name} deleted`);
     render();
   } catch (error) {
-    summary.replaceChildren(errorBox(error.status === 409
+    put(summary, errorBox(error.status === 409
       ? new ApiError(409, error.code, `${integration.name} still has listeners: delete them first (open the integration to see them). ${error.message}`)
       : error));
     summary.focus();
@@ -406,7 +436,7 @@ async function viewIntegration(view, id) {
     h("td", { text: l.structure.tables.map((t) => t.name).join(", ") }),
     h("td", { text: l.retention || "forever" }),
     h("td.mono", { text: l.url })));
-  view.replaceChildren(
+  put(view,
     h("p.crumbs", {}, h("a", { href: "#/integrations", text: "Integrations" }), " / ", integration.name),
     h("h1", { text: `Listeners of ${integration.name}` }),
     h("dl.props", {}, h("dt", { text: "Integration UUID" }), h("dd.mono", { text: integration.uuid }),
@@ -473,7 +503,7 @@ function authFields() {
   const box = h("div.fields");
   const update = () => {
     const shown = groups[method.value];
-    box.replaceChildren(...shown);
+    put(box, ...shown);
     for (const el of [tokenName, tokenPrefix]) el.closest(".field").hidden = false;
     if (method.value === "token") {
       const auth = readFrom.value === "authorization";
@@ -532,7 +562,9 @@ function structureFields(summary) {
     baseName: baseName.value.trim(),
     rootPath: rootPath.value.trim(),
     primaryKey: primaryKey.value.split(",").map((s) => s.trim()).filter(Boolean),
-    sample: parseJsonField(sample.value, "sample", "paste one record as the sender posts it"),
+    // Checked here, sent as pasted: 10.0 stays a number with a fraction
+    // and large integers keep their digits.
+    sample: (parseJsonField(sample.value, "sample", "paste one record as the sender posts it"), sample.value),
   });
   const previewButton = h("button.quiet", {
     type: "button", text: "Preview tables",
@@ -542,9 +574,9 @@ function structureFields(summary) {
       try {
         const result = await busy(previewButton, "Generating the table preview…",
           () => api("POST", "/tables/generate", value()));
-        preview.replaceChildren(tablesPreview(result.tables, result.ddl));
+        put(preview, tablesPreview(result.tables, result.ddl));
       } catch (error) {
-        preview.replaceChildren();
+        put(preview);
         showFormError(form, summary, error);
       }
     },
@@ -558,7 +590,6 @@ function structureFields(summary) {
         field("Sample payload (JSON)", sample, { path: "sample", wide: true })),
       h("div.actions", {}, previewButton), preview),
     value,
-    fill(s) { baseName.value = s.baseName; rootPath.value = s.rootPath; primaryKey.value = s.primaryKey.join(", "); sample.value = s.sample; },
   };
 }
 
@@ -576,44 +607,59 @@ function tablesPreview(tables, ddl) {
     ddl ? [h("h3", { text: "DDL" }), h("pre", { "data-testid": "ddl", text: ddl.join(";\n\n") + ";" })] : null);
 }
 
+// Retention, body limit and script. `value()` gives the fields for a new
+// listener; `changes()` only those that differ from `listener` (null
+// clears retention and script).
+function limitFields(listener = { retention: null, maxBodyBytes: 65536, script: "" }) {
+  const retention = h("input", { value: listener.retention || "", placeholder: "e.g. 30d; empty keeps records forever" });
+  const maxBody = h("input", { type: "number", min: "1", value: String(listener.maxBodyBytes) });
+  const script = h("textarea.code", { spellcheck: "false", rows: "7",
+    placeholder: "Optional Lua transform, e.g.\nfunction transform(record, ctx)\n  record.source = \"crm\"\n  return record\nend" });
+  script.value = listener.script || "";
+  const current = () => ({
+    retention: retention.value.trim() || null,
+    maxBodyBytes: maxBody.value.trim() ? Number(maxBody.value) : undefined,
+    script: script.value.trim() ? script.value : null,
+  });
+  return {
+    element: h("div.fields", {},
+      field("Retention", retention, { path: "retention", hint: "Records not modified for this long are deleted: 45s, 90m, 12h, 30d" }),
+      field("Body limit (bytes)", maxBody, { path: "maxBodyBytes" }),
+      field("Transform script (Lua)", script, { path: "script", wide: true })),
+    script,
+    value() {
+      const v = current();
+      return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null && x !== undefined));
+    },
+    changes() {
+      const v = current();
+      const was = { retention: listener.retention || null, maxBodyBytes: listener.maxBodyBytes, script: listener.script || null };
+      return Object.fromEntries(Object.entries(v).filter(([k, x]) => x !== undefined && x !== was[k]));
+    },
+    saved(changes) { Object.assign(listener, changes); },
+  };
+}
+
 async function viewNewListener(view, id) {
   const integration = await api("GET", `/integrations/${enc(id)}`);
   const summary = h("div", { tabindex: "-1" });
   const name = h("input", { required: true, maxlength: "128", placeholder: "e.g. orders" });
   const auth = authFields();
   const structure = structureFields(summary);
-  const retention = h("input", { placeholder: "e.g. 30d; empty keeps records forever" });
-  const maxBody = h("input", { type: "number", min: "1", value: "65536" });
-  const script = h("textarea.code", { spellcheck: "false", rows: "6",
-    placeholder: "Optional Lua transform, e.g.\nfunction transform(record)\n  record.source = \"crm\"\n  return record\nend" });
+  const limits = limitFields();
   const submit = h("button", { type: "submit", text: "Create listener" });
-  const form = h("form", {
-    novalidate: true,
-    onsubmit: async (event) => {
-      event.preventDefault();
-      clearFormErrors(form, summary);
-      let body;
-      try {
-        body = { name: name.value.trim(), auth: auth.value(), structure: structure.value() };
-        if (retention.value.trim()) body.retention = retention.value.trim();
-        if (maxBody.value) body.maxBodyBytes = Number(maxBody.value);
-        if (script.value.trim()) body.script = script.value;
-        const created = await busy(submit, `Creating listener ${body.name} and its tables…`,
-          () => api("POST", `/integrations/${enc(id)}/listeners`, body));
-        showCreated(view, integration, created);
-      } catch (error) { showFormError(form, summary, error); }
-    },
+  const form = apiForm(summary, async () => {
+    const body = { name: name.value.trim(), auth: auth.value(), structure: structure.value(), ...limits.value() };
+    const created = await busy(submit, `Creating listener ${body.name} and its tables…`,
+      () => api("POST", `/integrations/${enc(id)}/listeners`, body));
+    showCreated(view, integration, created);
   },
   h("div.fields", {}, field("Listener name", name, { path: "name" })),
   auth.element, structure.element,
-  h("fieldset", {}, h("legend", { text: "Limits and transform" }),
-    h("div.fields", {},
-      field("Retention", retention, { path: "retention", hint: "Records not modified for this long are deleted: 45s, 90m, 12h, 30d" }),
-      field("Body limit (bytes)", maxBody, { path: "maxBodyBytes" }),
-      field("Transform script (Lua)", script, { path: "script", wide: true }))),
+  h("fieldset", {}, h("legend", { text: "Limits and transform" }), limits.element),
   summary,
   h("div.actions", {}, submit, h("a.button.quiet", { href: `#/integrations/${id}`, text: "Cancel" })));
-  view.replaceChildren(
+  put(view,
     h("p.crumbs", {}, h("a", { href: "#/integrations", text: "Integrations" }), " / ",
       h("a", { href: `#/integrations/${id}`, text: integration.name }), " / new listener"),
     h("h1", { text: `New listener in ${integration.name}` }), form);
@@ -632,7 +678,7 @@ function secretPanel(answer) {
 }
 
 function showCreated(view, integration, listener) {
-  view.replaceChildren(
+  put(view,
     h("p.crumbs", {}, h("a", { href: "#/integrations", text: "Integrations" }), " / ",
       h("a", { href: `#/integrations/${integration.uuid}`, text: integration.name })),
     h("h1", { text: `Listener ${listener.name} created` }),
@@ -656,43 +702,39 @@ async function viewListener(view, id, lid) {
   const summary = h("div", { tabindex: "-1" });
   const once = h("div");
 
-  const retention = h("input", { value: listener.retention || "", placeholder: "empty keeps records forever" });
-  const maxBody = h("input", { type: "number", min: "1", value: String(listener.maxBodyBytes) });
-  const script = h("textarea.code", { spellcheck: "false", rows: "8" });
-  script.value = listener.script || "";
+  const limits = limitFields(listener);
   const save = h("button", { type: "submit", text: "Save changes" });
-  const settings = h("form", {
-    novalidate: true,
-    onsubmit: async (event) => {
-      event.preventDefault();
-      clearFormErrors(settings, summary);
-      try {
-        await busy(save, "Saving the listener…", () => api("PATCH", base, {
-          retention: retention.value.trim() || null,
-          maxBodyBytes: Number(maxBody.value),
-          script: script.value.trim() ? script.value : null,
-        }));
-        toast("Listener saved");
-      } catch (error) { showFormError(settings, summary, error); }
-    },
+  const settings = apiForm(summary, async () => {
+    const changes = limits.changes();
+    if (!Object.keys(changes).length) { toast("Nothing changed"); return; }
+    await busy(save, "Saving the listener…", () => api("PATCH", base, changes));
+    limits.saved(changes);
+    toast("Listener saved");
   },
-  h("div.fields", {},
-    field("Retention", retention, { path: "retention", hint: "45s, 90m, 12h, 30d" }),
-    field("Body limit (bytes)", maxBody, { path: "maxBodyBytes" }),
-    field("Transform script (Lua)", script, { path: "script", wide: true })),
+  limits.element,
   h("div.actions", {}, save,
-    h("a.button.quiet", { href: "#/scripts", text: "Try a script", onclick: () => sessionStorage.setItem("sluice.script", script.value) })));
+    h("a.button.quiet", { href: "#/scripts", text: "Try a script", onclick: () => sessionStorage.setItem("sluice.script", limits.script.value) })));
+
+  // An HMAC secret is often the sender's (Stripe and Shopify issue their
+  // own): it can be set as well as generated.
+  const secretInput = h("input", { type: "password", autocomplete: "off" });
+  const setSecret = h("button.quiet", { type: "submit", text: "Set secret" });
+  const secretForm = listener.auth.method !== "hmac" ? null : apiForm(summary, async () => {
+    await busy(setSecret, "Setting the secret…", () => api("PATCH", base, { auth: { ...listener.auth, secret: secretInput.value } }));
+    secretInput.value = "";
+    toast("Secret set: the old one stops working within 5 s");
+  }, h("div.toolbar", {}, field("The sender's signing secret", secretInput, { path: "auth.secret" }), setSecret));
 
   const rotate = h("button.quiet", {
-    type: "button", text: listener.auth.method === "basic" ? "Rotate password" : "Rotate secret",
+    type: "button", text: { basic: "Rotate password", token: "Rotate token" }[listener.auth.method] || "Generate a new secret",
     hidden: listener.auth.method === "none",
     onclick: async () => {
       if (!await confirmDialog("Rotate the credential?", "A new one is generated and the old one stops working within 5 seconds. Senders must be given the new one.", "Rotate")) return;
       try {
         const answer = await busy(rotate, "Rotating…", () => api("POST", `${base}/token`));
-        once.replaceChildren(secretPanel(answer));
+        put(once, secretPanel(answer));
         $("button", once)?.focus();
-      } catch (error) { summary.replaceChildren(errorBox(error)); summary.focus(); }
+      } catch (error) { put(summary, errorBox(error)); summary.focus(); }
     },
   });
   const runRetention = h("button.quiet", {
@@ -701,7 +743,7 @@ async function viewListener(view, id, lid) {
       try {
         const { deleted } = await busy(runRetention, "Running retention…", () => api("POST", `${base}/retention/run`));
         toast(`Retention deleted ${deleted} record${deleted === 1 ? "" : "s"}`);
-      } catch (error) { summary.replaceChildren(errorBox(error)); summary.focus(); }
+      } catch (error) { put(summary, errorBox(error)); summary.focus(); }
     },
   });
   const remove = h("button.danger", {
@@ -714,11 +756,11 @@ async function viewListener(view, id, lid) {
         await busy(remove, "Deleting the listener and its tables…", () => api("DELETE", base));
         toast(`Listener ${listener.name} deleted`);
         navigate(`#/integrations/${id}`);
-      } catch (error) { summary.replaceChildren(errorBox(error)); summary.focus(); }
+      } catch (error) { put(summary, errorBox(error)); summary.focus(); }
     },
   });
 
-  view.replaceChildren(
+  put(view,
     h("p.crumbs", {}, h("a", { href: "#/integrations", text: "Integrations" }), " / ",
       h("a", { href: `#/integrations/${id}`, text: integration.name }), ` / ${listener.name}`),
     h("h1", { text: `Listener ${listener.name}` }),
@@ -734,10 +776,34 @@ async function viewListener(view, id, lid) {
       rotate, runRetention, remove),
     summary, once,
     h("h2", { text: "Settings" }), settings,
+    secretForm && [h("h2", { text: "Signing secret" }), secretForm],
     h("h2", { text: "Tables" }), tablesPreview(listener.structure.tables));
 }
 
 // ---------------------------------------------------------------- records
+
+// Re-indents JSON text without parsing it, so every value shows exactly as
+// stored (large integers, 1.0, escapes).
+function indentJson(text) {
+  let out = "", depth = 0, inString = false;
+  const newline = () => "\n" + "  ".repeat(depth);
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      out += c;
+      if (c === "\\") out += text[++i];
+      else if (c === '"') inString = false;
+    } else if (c === '"') { inString = true; out += c; }
+    else if (c === "{" || c === "[") {
+      const close = c === "{" ? "}" : "]";
+      if (text[i + 1] === close) { out += c + close; i++; } else { depth++; out += c + newline(); }
+    } else if (c === "}" || c === "]") { depth--; out += newline() + c; }
+    else if (c === ",") out += "," + newline();
+    else if (c === ":") out += ": ";
+    else if (!/\s/.test(c)) out += c;
+  }
+  return out;
+}
 
 async function viewRecords(view, id, lid) {
   const [integration, listener] = await Promise.all([
@@ -748,50 +814,66 @@ async function viewRecords(view, id, lid) {
   const keys = listener.structure.primaryKey;
   const pages = [""];  // page tokens of the pages seen, for Previous
   let page = 0;
+  let latest = 0;  // the newest list request; older answers are dropped
   const limit = h("select", {}, ["10", "25", "50", "100"].map((n) => h("option", { value: n, text: n, selected: n === "25" })));
-  const list = h("div", { "aria-live": "polite" });
+  const list = h("div");
   const detail = h("div");
   const prev = h("button.quiet", { type: "button", text: "Previous page", onclick: () => load(page - 1) });
   const next = h("button.quiet", { type: "button", text: "Next page", onclick: () => load(page + 1) });
 
   const keyOf = (record) => keys.map((k) => (k in record ? record[k] : k.split(".").reduce((v, p) => v?.[p], record)));
+  const text = (v) => (typeof v === "string" ? v : JSON.stringify(v));
   async function show(record, row) {
     for (const r of list.querySelectorAll("tr.selected")) r.classList.remove("selected");
     row.classList.add("selected");
     const values = keyOf(record);
-    const path = keys.length === 1
-      ? `${base}/${enc(String(values[0]))}`
-      : `${base}/?${keys.map((k, i) => `${enc(k)}=${enc(String(values[i]))}`).join("&")}`;
+    // The query form takes single and composite keys alike, an empty
+    // string key included.
+    const path = `${base}/?${keys.map((k, i) => `${enc(k)}=${enc(text(values[i]))}`).join("&")}`;
     try {
-      const full = await api("GET", path);
-      detail.replaceChildren(h("h2", { text: `Record ${values.join(", ")}` }), h("pre", { "data-testid": "record-json", text: pretty(full) }));
-    } catch (error) { detail.replaceChildren(errorBox(error)); }
+      const full = await api("GET", path, undefined, session.key, { raw: true });
+      const heading = h("h2", { tabindex: "-1", text: `Record ${values.map(text).join(", ")}` });
+      put(detail, heading, h("pre", { "data-testid": "record-json", text: indentJson(full) }));
+      heading.focus();
+    } catch (error) { put(detail, errorBox(error)); }
   }
   async function load(n) {
+    const request = ++latest;
     const token = pages[n];
     const query = `?limit=${limit.value}${token ? `&pageToken=${enc(token)}` : ""}`;
-    const answer = await busy(null, "Loading records…", () => api("GET", base + query));
+    let answer;
+    try {
+      answer = await busy(null, "Loading records…", () => api("GET", base + query));
+    } catch (error) {
+      if (request === latest) put(list, errorBox(error));
+      return;
+    }
+    if (request !== latest) return;
     page = n;
     if (answer.nextPageToken) pages[n + 1] = answer.nextPageToken;
     else pages.length = n + 1;
     prev.disabled = n === 0;
     next.disabled = !answer.nextPageToken;
     if (!answer.records.length) {
-      list.replaceChildren(h("p.muted", { text: n === 0 ? "No records yet. Post one to the listener URL." : "No more records." }));
+      put(list, h("p.muted", { text: n === 0 ? "No records yet. Post one to the listener URL." : "No more records." }));
       return;
     }
-    list.replaceChildren(h("div.scroll", {}, h("table", {},
-      h("thead", {}, h("tr", {}, [...keys, "lastModified", ""].map((t) => h("th", { scope: "col", text: t })))),
+    // A record with a field of its own named lastModified has the write
+    // time as _lastModified.
+    const written = (r) => ("_lastModified" in r ? r._lastModified : r.lastModified);
+    put(list, h("div.scroll", {}, h("table", {},
+      h("thead", {}, h("tr", {}, [...keys, "Last modified"].map((t) => h("th", { scope: "col", text: t })),
+        h("th", { scope: "col" }, h("span.sr-only", { text: "Actions" })))),
       h("tbody", {}, answer.records.map((record) => {
-        const row = h("tr", {}, keyOf(record).map((v) => h("td.mono", { text: typeof v === "string" ? v : JSON.stringify(v) })),
-          h("td", { text: formatTime(record.lastModified) }));
+        const row = h("tr", {}, keyOf(record).map((v) => h("td.mono", { text: text(v) })),
+          h("td", { text: formatTime(written(record)) }));
         row.append(h("td", {}, h("button.small.quiet", { type: "button", text: "Show JSON",
-          "aria-label": `Show record ${keyOf(record).join(", ")}`, onclick: () => show(record, row) })));
+          "aria-label": `Show record ${keyOf(record).map(text).join(", ")}`, onclick: () => show(record, row) })));
         return row;
-      })))), h("p.muted", { text: `Page ${n + 1}` }));
+      })))), h("p.muted", { role: "status", text: `Page ${n + 1}` }));
   }
   limit.addEventListener("change", () => { pages.length = 1; load(0); });
-  view.replaceChildren(
+  put(view,
     h("p.crumbs", {}, h("a", { href: "#/integrations", text: "Integrations" }), " / ",
       h("a", { href: `#/integrations/${id}`, text: integration.name }), " / ",
       h("a", { href: `#/integrations/${id}/listeners/${lid}`, text: listener.name }), " / records"),
@@ -809,7 +891,7 @@ async function viewTables(view) {
   const structure = structureFields(summary);
   const form = h("form", { novalidate: true, onsubmit: (e) => { e.preventDefault(); $("fieldset button", form).click(); } },
     structure.element, summary);
-  view.replaceChildren(
+  put(view,
     h("h1", { text: "Tables preview" }),
     h("p.hint", { text: "Paste a sample payload to see the tables, columns and DDL a listener would get. Nothing is created." }),
     form);
@@ -834,30 +916,47 @@ async function viewLogs(view) {
   const listener = h("input", { value: params.get("listener") || "", placeholder: "any", type: "search" });
   const state = h("select", {}, ["all", "success", "error"].map((s) => h("option", { value: s, text: s, selected: s === (params.get("state") || "all") })));
   const auto = h("input", { type: "checkbox", checked: true });
-  const list = h("div", { "aria-live": "polite" });
+  // The table is not a live region (a refresh would be read out whole);
+  // the status line says what changed.
+  const list = h("div");
   const detail = h("div");
-  const updated = h("span.muted");
+  const updated = h("span.muted", { role: "status" });
   let timer = null;
   let openId = null;
+  let latest = 0;     // the newest request; older answers are dropped
+  let shown = null;   // the entries on screen, as JSON text
 
   async function load() {
+    const request = ++latest;
     const query = new URLSearchParams({ state: state.value });
     if (integration.value) query.set("integration", integration.value);
     if (listener.value.trim()) query.set("listener", listener.value.trim());
+    // The filters go into the address (without a new view), so a reload
+    // or a shared link keeps them.
+    history.replaceState(null, "", `#/logs?${query}`);
     let entries;
     try {
       ({ entries } = await api("GET", `/logs?${query}`));
     } catch (error) {
-      list.replaceChildren(errorBox(error));
+      if (request === latest) { shown = null; put(list, errorBox(error)); }
       return;
     }
+    if (request !== latest) return;
+    const text = JSON.stringify(entries);
+    const before = shown ? new Set(JSON.parse(shown).map((e) => e.id)) : null;
     updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
+    if (text === shown) return;
+    shown = text;
+    const added = before ? entries.filter((e) => !before.has(e.id)).length : 0;
+    if (added) updated.textContent += ` · ${added} new entr${added === 1 ? "y" : "ies"}`;
     if (!entries.length) {
-      list.replaceChildren(h("p.muted", { text: "No entries match. Every request to a listener is logged here, the last 10 per listener." }));
+      put(list, h("p.muted", { text: "No entries match. Every request to a listener is logged here, the last 10 per listener." }));
       return;
     }
-    list.replaceChildren(h("div.scroll", {}, h("table.stack", { "data-testid": "log-table" },
-      h("thead", {}, h("tr", {}, LOG_COLUMNS.map((t) => h("th", { scope: "col", text: t })))),
+    // Focus on a Details button survives the redraw.
+    const focused = document.activeElement?.dataset?.entry;
+    put(list, h("div.scroll", {}, h("table.stack", { "data-testid": "log-table" },
+      h("thead", {}, h("tr", {}, LOG_COLUMNS.map((t) => h("th", { scope: "col" }, t || h("span.sr-only", { text: "Actions" }))))),
       h("tbody", {}, entries.map((e) => labelled(LOG_COLUMNS, h("tr", { class: e.id === openId ? "selected" : null },
         h("td", { text: formatTime(e.time) }),
         h("td", { text: integrationNames.get(e.integration) || e.integration }),
@@ -867,28 +966,32 @@ async function viewLogs(view) {
         h("td", { text: e.error }),
         h("td.num", { text: e.latencyMs }),
         h("td.num", { text: e.bytes }),
-        h("td", {}, h("button.small.quiet", { type: "button", text: "Details",
+        h("td", {}, h("button.small.quiet", { type: "button", text: "Details", "data-entry": e.id,
           "aria-label": `Details of ${e.method} ${e.status} at ${formatTime(e.time)}`, onclick: () => showEntry(e.id) })))))))));
+    if (focused) list.querySelector(`[data-entry="${CSS.escape(focused)}"]`)?.focus();
   }
 
   async function showEntry(id) {
     openId = id;
+    for (const row of list.querySelectorAll("tbody tr")) {
+      row.classList.toggle("selected", row.querySelector(`[data-entry="${CSS.escape(id)}"]`) !== null);
+    }
     let entry;
-    try { entry = await api("GET", `/logs/${enc(id)}`); } catch (error) { detail.replaceChildren(errorBox(error)); return; }
+    try { entry = await api("GET", `/logs/${enc(id)}`); } catch (error) { put(detail, errorBox(error)); return; }
     const answer = h("div", { "aria-live": "polite" });
     const replay = h("button", {
       type: "button", text: "Replay",
       onclick: async () => {
         try {
           const result = await busy(replay, "Replaying the request…", () => api("POST", `/logs/${enc(id)}/replay`));
-          answer.replaceChildren(h("div.panel", {}, h("strong", { text: "Replayed: accepted" }), h("pre", { text: pretty(result) })));
+          put(answer, h("div.panel", {}, h("strong", { text: "Replayed: accepted" }), h("pre", { text: pretty(result) })));
         } catch (error) {
-          answer.replaceChildren(errorBox(error));
+          put(answer, errorBox(error));
         }
         load();
       },
     });
-    detail.replaceChildren(
+    put(detail, 
       h("h2", { text: `Entry ${entry.id}` }),
       h("dl.props", {},
         ...[["Time", formatTime(entry.time)], ["Request", `${entry.method} ${entry.path}`], ["Status", `${entry.status} (${entry.state})`],
@@ -906,21 +1009,25 @@ async function viewLogs(view) {
 
   const schedule = () => {
     clearInterval(timer);
-    timer = auto.checked ? setInterval(() => { if (!document.hidden) load(); }, LOG_REFRESH_MS) : null;
+    timer = !auto.checked ? null : setInterval(() => {
+      if (!list.isConnected) clearInterval(timer);  // the view was left
+      else if (!document.hidden) load();
+    }, LOG_REFRESH_MS);
   };
   for (const el of [integration, state]) el.addEventListener("change", load);
   listener.addEventListener("input", () => { clearTimeout(listener.timer); listener.timer = setTimeout(load, 300); });
   auto.addEventListener("change", schedule);
-  view.replaceChildren(
+  put(view,
     h("h1", { text: "Webhook logs" }),
     h("div.toolbar", {},
       field("Integration", integration), field("Listener name", listener), field("State", state),
       h("label.check", {}, auto, "Refresh every 5 s"),
       h("button.quiet", { type: "button", text: "Refresh now", onclick: load }), updated),
     list, detail);
-  await load();
-  schedule();
+  if (!view.isConnected) return;  // left while the integrations loaded
   leaveView = () => clearInterval(timer);
+  schedule();
+  await load();
 }
 
 // ---------------------------------------------------------------- scripts
@@ -940,12 +1047,12 @@ async function viewScripts(view) {
     onsubmit: async (event) => {
       event.preventDefault();
       clearFormErrors(form, summary);
-      output.replaceChildren();
+      put(output);
       sessionStorage.setItem("sluice.script", script.value);
       try {
         const result = await busy(run, "Running the script…", () =>
           api("POST", "/scripts/test", { script: script.value, body: body.value, rootPath: rootPath.value.trim() }));
-        output.replaceChildren(h("h2", { text: `${result.records.length} record${result.records.length === 1 ? "" : "s"} would be written` }),
+        put(output, h("h2", { text: `${result.records.length} record${result.records.length === 1 ? "" : "s"} would be written` }),
           h("pre", { "data-testid": "script-output", text: pretty(result.records) }));
       } catch (error) {
         if (error.code === "script_rejected") error.message = `The script rejects this body (the sender would get 422): ${error.message}`;
@@ -958,13 +1065,18 @@ async function viewScripts(view) {
     h("div", {}, field("Request body (JSON as the sender posts it)", body, { path: "body" }),
       field("Root path", rootPath, { path: "rootPath" }))),
   summary, h("div.actions", {}, run, h("span.muted", { text: "Nothing is written." })), output);
-  view.replaceChildren(h("h1", { text: "Script editor" }),
+  put(view, h("h1", { text: "Script editor" }),
     h("p.hint", { text: "Try a listener's transform script against a pasted body and see the records it would produce." }), form);
 }
 
 // ---------------------------------------------------------------- start
 
-window.addEventListener("hashchange", async () => { await render(); focusHeading(); });
+window.addEventListener("hashchange", async () => {
+  // In-page anchors (the skip link's #view) are not views.
+  if (location.hash && !location.hash.startsWith("#/")) return;
+  await render();
+  focusHeading();
+});
 document.addEventListener("DOMContentLoaded", () => {
   $("#sign-out").addEventListener("click", () => {
     session.key = "";

@@ -50,6 +50,16 @@ function send(url, { method = "POST", headers = {}, body } = {}) {
   });
 }
 
+// The admin API, for set-up and clean-up around what the console does.
+async function admin(method, apiPath, body) {
+  const answer = await send(`${adminUrl}api/v1${apiPath}`, {
+    method,
+    headers: { Authorization: `Bearer ${adminKey}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: answer.status, body: answer.text ? JSON.parse(answer.text) : null };
+}
+
 function check(condition, message) {
   if (!condition) throw new Error(message);
 }
@@ -75,7 +85,11 @@ async function newPage(width = "wide") {
 }
 
 async function closePage(page, { allowErrors = false } = {}) {
-  const problems = allowErrors ? page.problems.filter((p) => !p.startsWith("console error")) : page.problems;
+  // A 4xx the test provokes shows as "Failed to load resource"; any other
+  // console error fails the test.
+  const problems = allowErrors
+    ? page.problems.filter((p) => !p.startsWith("console error: Failed to load resource"))
+    : page.problems;
   await page.context().close();
   check(problems.length === 0, problems.join("\n"));
 }
@@ -164,8 +178,10 @@ test("create an integration and a token listener from a pasted sample; copy URL 
   check(await page.evaluate(() => navigator.clipboard.readText()) === state.token, "Copy token did not copy the token");
   await shot(page, "listener-created", "wide");
   await page.getByRole("link", { name: "Open the listener" }).click();
-  await page.getByRole("heading", { name: "Listener orders" }).waitFor();
+  await page.getByRole("heading", { name: "Listener orders", exact: true }).waitFor();
   state.listenerUrl = page.url();
+  const [, integrationId, listenerId] = /#\/integrations\/([^/]+)\/listeners\/([^/]+)$/.exec(state.listenerUrl);
+  state.listenerApi = `/integrations/${integrationId}/listeners/${listenerId}`;
   await closePage(page);
 });
 
@@ -232,6 +248,7 @@ test("a record posted to the listener shows in the records view and the logs", a
 
   // The error entry's details and its replay, after the sample's widening
   // would not help: the replay answers as ingest would, and is logged.
+  await page.getByLabel("Refresh every 5 s").uncheck();  // no redraw under the click
   await page.getByRole("button", { name: /Details of POST 400/ }).first().click();
   const body = await page.getByTestId("log-body").innerText();
   check(body.includes("twelve"), `logged body: ${body}`);
@@ -242,6 +259,7 @@ test("a record posted to the listener shows in the records view and the logs", a
   // Auto-refresh: an entry posted now appears without a click.
   await page.getByLabel("State").selectOption("all");
   await filtered(["200 success"]);
+  await page.getByLabel("Refresh every 5 s").check();
   check(!(await table.innerText()).includes("401 error"), "a 401 is listed before one was sent");
   await send(state.url, { headers: { "Content-Type": "application/json", "X-Api-Token": "wrong" }, body: "{}" });
   await table.getByText("401 error").first().waitFor({ timeout: 15000 });
@@ -294,9 +312,19 @@ test("keyboard only: sign in, create and delete an integration, and the 409 expl
   await page.keyboard.type(adminKey);  // the key field has focus on arrival
   await page.keyboard.press("Enter");
   await page.getByRole("heading", { name: "Integrations" }).waitFor();
-  // Tab to a control labelled `label`; false when not reached in 60 steps.
+  // The skip link leads past the navigation and leaves the view as it is.
+  await page.keyboard.press("Shift+Tab");
+  for (let i = 0; i < 10 && !(await page.evaluate(() => document.activeElement.matches(".skip"))); i++) {
+    await page.keyboard.press("Shift+Tab");
+  }
+  check(await page.evaluate(() => document.activeElement.matches(".skip")), "the skip link is not reachable");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.activeElement.id === "view");
+  check(await page.getByRole("heading", { name: "Integrations" }).isVisible(), "the skip link left the view");
+  // Tab to a control labelled `label`; false when not reached in 400 steps
+  // (the test stack holds the integrations of every other test).
   const tabTo = async (label) => {
-    for (let i = 0; i < 60; i++) {
+    for (let i = 0; i < 400; i++) {
       await page.keyboard.press("Tab");
       const name = await page.evaluate(() => {
         const el = document.activeElement;
@@ -332,6 +360,57 @@ test("keyboard only: sign in, create and delete an integration, and the 409 expl
   await closePage(page, { allowErrors: true });
 });
 
+test("names and bodies that look like HTML are shown as text", async () => {
+  const markup = "<img src=x onerror=window.__injected=1>";
+  const created = await admin("POST", "/integrations", { name: `${markup}-${suffix}` });
+  check(created.status === 201, `integration: ${created.status}`);
+  const listener = await admin("POST", `/integrations/${created.body.uuid}/listeners`, {
+    name: `<b>bold</b>`, auth: { method: "none" },
+    structure: { baseName: `html_${suffix}`, primaryKey: ["id"], sample: { id: 1, note: "x" } },
+  });
+  check(listener.status === 201, `listener: ${listener.status} ${JSON.stringify(listener.body)}`);
+  const bad = await send(listener.body.url, { headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ id: "<script>window.__injected=2</script>", note: markup }) });
+  check(bad.status === 400, `the bad record answered ${bad.status}`);
+  const good = await send(listener.body.url, { headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ id: 7, note: markup }) });
+  check(good.status === 200, `the record answered ${good.status}`);
+
+  const page = await newPage();
+  page.on("dialog", (d) => { page.problems.push(`a dialog opened: ${d.message()}`); d.dismiss(); });
+  await signIn(page);
+  await page.getByRole("link", { name: `${markup}-${suffix}` }).click();
+  await page.getByRole("heading", { name: `Listeners of ${markup}-${suffix}` }).waitFor();
+  await page.getByRole("link", { name: "<b>bold</b>" }).click();
+  await page.getByRole("link", { name: "Browse records" }).click();
+  await page.getByRole("button", { name: "Show record 7" }).click();
+  check((await page.getByTestId("record-json").innerText()).includes(markup), "the record's markup is not shown as text");
+  await page.getByRole("navigation").getByRole("link", { name: "Webhook logs" }).click();
+  await page.getByLabel("Listener name").fill("<b>bold</b>");
+  await page.getByLabel("Refresh every 5 s").uncheck();
+  await page.getByRole("button", { name: /Details of POST 400/ }).first().click();
+  check((await page.getByTestId("log-body").innerText()).includes("<script>"), "the logged body is not shown as text");
+  check(await page.evaluate(() => window.__injected) === undefined, "markup from the API ran in the page");
+  check(await page.locator("main img, main b, main script").count() === 0, "markup from the API became elements");
+  await closePage(page, { allowErrors: true });
+});
+
+test("large integers read back with every digit", async () => {
+  check(state.token, "no listener from the earlier tests");
+  // Written as text: a JavaScript number would round 2^53 + 1.
+  const body = '{"id": 9007199254740993, "customer": {"name": "Big", "email": "b@example.com"}, "total": 1.0, "items": []}';
+  const answer = await send(state.url, { headers: { "Content-Type": "application/json", "X-Api-Token": state.token }, body });
+  check(answer.status === 200, `ingest answered ${answer.status} ${answer.text}`);
+  const page = await newPage();
+  await signIn(page);
+  await page.goto(`${state.listenerUrl}/records`);
+  await page.getByRole("button", { name: "Next page" }).click();
+  await page.getByRole("button", { name: "Show record 9007199254740993" }).click();
+  const json = await page.getByTestId("record-json").innerText();
+  check(json.includes('"id": 9007199254740993'), `record JSON: ${json}`);
+  await closePage(page);
+});
+
 for (const width of ["narrow", "wide"]) {
   test(`every screen at ${WIDTHS[width].width} px: no sideways scrolling, navigation reachable`, async () => {
     const page = await newPage(width);
@@ -344,7 +423,7 @@ for (const width of ["narrow", "wide"]) {
     await page.getByRole("heading", { name: /New listener/ }).waitFor();
     await shot(page, "new-listener", width);
     await page.goto(state.listenerUrl);
-    await page.getByRole("heading", { name: "Listener orders" }).waitFor();
+    await page.getByRole("heading", { name: "Listener orders", exact: true }).waitFor();
     await shot(page, "listener", width);
     await page.getByRole("link", { name: "Browse records" }).click();
     await page.getByRole("button", { name: "Show record 42" }).click();
@@ -363,19 +442,26 @@ test("rotate the token and delete the listener with confirmation", async () => {
   const page = await newPage();
   await signIn(page);
   await page.goto(state.listenerUrl);
-  await page.getByRole("button", { name: "Rotate secret" }).click();
+  await page.getByRole("button", { name: "Rotate token" }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Rotate" }).click();
   const token = await page.getByTestId("secret").innerText();
   check(token.length >= 40 && token !== state.token, "no new token shown");
-  await page.waitForTimeout(5500);  // the old token stops working within 5 s
-  const old = await send(state.url, { headers: { "Content-Type": "application/json", "X-Api-Token": state.token }, body: JSON.stringify(SAMPLE) });
-  check(old.status === 401, `the old token still answers ${old.status}`);
+  // The old token stops working within 5 s.
+  let old;
+  for (const deadline = Date.now() + 10000; Date.now() < deadline;) {
+    old = await send(state.url, { headers: { "Content-Type": "application/json", "X-Api-Token": state.token }, body: JSON.stringify(SAMPLE) });
+    if (old.status === 401) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  check(old.status === 401, `the old token still answers ${old.status} after 10 s`);
   const fresh = await send(state.url, { headers: { "Content-Type": "application/json", "X-Api-Token": token }, body: JSON.stringify(SAMPLE) });
   check(fresh.status === 200, `the new token answers ${fresh.status}`);
 
   await page.getByRole("button", { name: "Delete listener" }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
-  await page.getByRole("heading", { name: "Listener orders" }).waitFor();
+  await page.getByRole("dialog").waitFor({ state: "hidden" });
+  const kept = await admin("GET", state.listenerApi);
+  check(kept.status === 200, `Cancel deleted the listener (${kept.status})`);
   await page.getByRole("button", { name: "Delete listener" }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Delete listener and tables" }).click();
   await page.getByRole("heading", { name: /Listeners of/ }).waitFor();
@@ -389,6 +475,17 @@ test("rotate the token and delete the listener with confirmation", async () => {
   await page.getByText(`Integration console-${suffix} deleted`).waitFor();
   await closePage(page);
 });
+
+// Deletes what this run created (integrations named *-<suffix>, their
+// listeners and tables), whatever the tests left behind.
+async function cleanUp() {
+  const { body } = await admin("GET", "/integrations");
+  for (const i of body.integrations.filter((x) => x.name.endsWith(suffix))) {
+    const { body: ls } = await admin("GET", `/integrations/${i.uuid}/listeners`);
+    for (const l of ls.listeners) await admin("DELETE", `/integrations/${i.uuid}/listeners/${l.uuid}`);
+    await admin("DELETE", `/integrations/${i.uuid}`);
+  }
+}
 
 browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
@@ -411,5 +508,6 @@ for (const { name, fn } of tests) {
   }
 }
 await browser.close();
+await cleanUp();
 console.log(`browser: ${tests.length} tests, ${tests.length - failed} passed, ${failed} failed; screenshots in ${options.out}`);
 process.exit(failed ? 1 : 0);

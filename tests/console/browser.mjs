@@ -5,7 +5,7 @@
 //
 //   node browser.mjs --stack-env STACK_DIR/stack.env --out DIR
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import https from "node:https";
 import path from "node:path";
 import { chromium } from "playwright-core";
@@ -393,6 +393,44 @@ test("names and bodies that look like HTML are shown as text", async () => {
   check(await page.evaluate(() => window.__injected) === undefined, "markup from the API ran in the page");
   check(await page.locator("main img, main b, main script").count() === 0, "markup from the API became elements");
   await closePage(page, { allowErrors: true });
+});
+
+test("listener settings save only what changed; an HMAC secret can be set", async () => {
+  const created = await admin("POST", "/integrations", { name: `hmac-${suffix}` });
+  const listener = await admin("POST", `/integrations/${created.body.uuid}/listeners`, {
+    name: "pushes", auth: { method: "hmac", preset: "github" }, retention: "30d",
+    structure: { baseName: `pushes_${suffix}`, primaryKey: ["id"], sample: { id: 1 } },
+  });
+  check(listener.status === 201, `listener: ${listener.status}`);
+  const apiPath = `/integrations/${created.body.uuid}/listeners/${listener.body.uuid}`;
+  const page = await newPage();
+  await signIn(page);
+  await page.goto(`${adminUrl}#${apiPath}`);
+  await page.getByRole("heading", { name: "Listener pushes", exact: true }).waitFor();
+  await page.getByLabel("Retention").fill("");
+  await page.getByLabel("Body limit (bytes)").fill("1024");
+  const patches = [];
+  page.on("request", (r) => { if (r.method() === "PATCH") patches.push(r.postDataJSON()); });
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await page.getByText("Listener saved").waitFor();
+  check(JSON.stringify(patches[0]) === '{"retention":null,"maxBodyBytes":1024}', `PATCH sent ${JSON.stringify(patches[0])}`);
+  const saved = await admin("GET", apiPath);
+  check(saved.body.retention === null && saved.body.maxBodyBytes === 1024, `saved: ${JSON.stringify(saved.body)}`);
+
+  const secret = `sender-issued-${suffix}`;
+  await page.getByLabel("The sender's signing secret").fill(secret);
+  await page.getByRole("button", { name: "Set secret" }).click();
+  await page.getByText(/Secret set/).waitFor();
+  const body = '{"id": 5}';
+  const signature = "sha256=" + createHmac("sha256", secret).update(body).digest("hex");
+  let answer;
+  for (const deadline = Date.now() + 10000; Date.now() < deadline;) {
+    answer = await send(listener.body.url, { headers: { "Content-Type": "application/json", "X-Hub-Signature-256": signature }, body });
+    if (answer.status === 200) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  check(answer.status === 200, `a body signed with the secret set answers ${answer.status} ${answer.text}`);
+  await closePage(page);
 });
 
 test("large integers read back with every digit", async () => {

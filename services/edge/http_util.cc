@@ -4,7 +4,6 @@
 
 #include <functional>
 #include <sstream>
-#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "common/ops/metrics.h"
@@ -150,20 +149,23 @@ void Responder::Finish(int status) {
     log_->Finish(status, error_code_, error_message_, seconds);
 }
 
+void Responder::AddHeaders(const Headers& headers) {
+  for (const auto& [name, value] : headers) {
+    try {
+      writer_.headers().add(std::make_shared<ExtraHeader>(name, value));
+    } catch (const std::exception&) {
+      // A header Pistache refuses is left out; the answer still goes.
+    }
+  }
+}
+
 void Responder::Raw(int status, const std::string& body,
                     const std::string& content_type,
                     const Headers& extra_headers) {
   if (sent_) return;
   Finish(status);
-  for (const Headers* headers : {&std::as_const(always_), &extra_headers}) {
-    for (const auto& [name, value] : *headers) {
-      try {
-        writer_.headers().add(std::make_shared<ExtraHeader>(name, value));
-      } catch (const std::exception&) {
-        // A header Pistache refuses is left out; the answer still goes.
-      }
-    }
-  }
+  AddHeaders(always_);
+  AddHeaders(extra_headers);
   try {
     writer_.send(static_cast<Pistache::Http::Code>(status), body,
                  Pistache::Http::Mime::MediaType::fromString(content_type));
@@ -180,12 +182,7 @@ void Responder::Json(int status, const std::string& body,
 void Responder::Empty(int status) {
   if (sent_) return;
   Finish(status);
-  for (const auto& [name, value] : always_) {
-    try {
-      writer_.headers().add(std::make_shared<ExtraHeader>(name, value));
-    } catch (const std::exception&) {
-    }
-  }
+  AddHeaders(always_);
   try {
     writer_.send(static_cast<Pistache::Http::Code>(status));
   } catch (const std::exception&) {

@@ -94,6 +94,7 @@ class Responder {
 
  private:
   void Finish(int status);
+  void AddHeaders(const Headers& headers);
 
   Pistache::Http::ResponseWriter writer_;
   RequestMetrics* metrics_;

@@ -377,18 +377,14 @@ async function viewIntegrations(view) {
   const integrations = await loadIntegrations();
   const name = h("input", { required: true, maxlength: "128", placeholder: "e.g. crm" });
   const summary = h("div", { tabindex: "-1" });
-  const form = h("form.toolbar", {
-    onsubmit: async (event) => {
-      event.preventDefault();
-      try {
-        const created = await busy($("button", form), "Creating integration…",
-          () => api("POST", "/integrations", { name: name.value.trim() }));
-        toast(`Integration ${created.name} created`);
-        navigate(`#/integrations/${created.uuid}`);
-      } catch (error) { showFormError(form, summary, error); }
-    },
-  }, field("New integration name", name, { path: "name" }),
-  h("button", { type: "submit", text: "Create integration" }));
+  const create = h("button", { type: "submit", text: "Create integration" });
+  const form = apiForm(summary, async () => {
+    const created = await busy(create, "Creating integration…",
+      () => api("POST", "/integrations", { name: name.value.trim() }));
+    toast(`Integration ${created.name} created`);
+    navigate(`#/integrations/${created.uuid}`);
+  }, field("New integration name", name, { path: "name" }), create);
+  form.classList.add("toolbar");
 
   const rows = integrations.map((i) => h("tr", {},
     h("td", {}, h("a", { href: `#/integrations/${i.uuid}`, text: i.name })),
@@ -725,39 +721,38 @@ async function viewListener(view, id, lid) {
     toast("Secret set: the old one stops working within 5 s");
   }, h("div.toolbar", {}, field("The sender's signing secret", secretInput, { path: "auth.secret" }), setSecret));
 
-  const rotate = h("button.quiet", {
-    type: "button", text: { basic: "Rotate password", token: "Rotate token" }[listener.auth.method] || "Generate a new secret",
-    hidden: listener.auth.method === "none",
-    onclick: async () => {
-      if (!await confirmDialog("Rotate the credential?", "A new one is generated and the old one stops working within 5 seconds. Senders must be given the new one.", "Rotate")) return;
-      try {
-        const answer = await busy(rotate, "Rotating…", () => api("POST", `${base}/token`));
-        put(once, secretPanel(answer));
-        $("button", once)?.focus();
-      } catch (error) { put(summary, errorBox(error)); summary.focus(); }
-    },
+  // A button that runs `work` with progress shown (after `confirm`, when
+  // given, says yes); a failure goes to the summary.
+  const action = (spec, text, label, work, { confirm, hidden } = {}) => {
+    const button = h(spec, {
+      type: "button", text, hidden,
+      onclick: async () => {
+        if (confirm && !await confirmDialog(...confirm)) return;
+        try { await busy(button, label, work); } catch (error) { put(summary, errorBox(error)); summary.focus(); }
+      },
+    });
+    return button;
+  };
+  const rotate = action("button.quiet", { basic: "Rotate password", token: "Rotate token" }[listener.auth.method] || "Generate a new secret",
+    "Rotating…", async () => {
+      put(once, secretPanel(await api("POST", `${base}/token`)));
+      $("button", once)?.focus();
+    }, {
+      hidden: listener.auth.method === "none",
+      confirm: ["Rotate the credential?", "A new one is generated and the old one stops working within 5 seconds. Senders must be given the new one.", "Rotate"],
+    });
+  const runRetention = action("button.quiet", "Run retention now", "Running retention…", async () => {
+    const { deleted } = await api("POST", `${base}/retention/run`);
+    toast(`Retention deleted ${deleted} record${deleted === 1 ? "" : "s"}`);
   });
-  const runRetention = h("button.quiet", {
-    type: "button", text: "Run retention now",
-    onclick: async () => {
-      try {
-        const { deleted } = await busy(runRetention, "Running retention…", () => api("POST", `${base}/retention/run`));
-        toast(`Retention deleted ${deleted} record${deleted === 1 ? "" : "s"}`);
-      } catch (error) { put(summary, errorBox(error)); summary.focus(); }
-    },
-  });
-  const remove = h("button.danger", {
-    type: "button", text: "Delete listener",
-    onclick: async () => {
-      if (!await confirmDialog(`Delete listener ${listener.name}?`,
-        `Its URL stops answering and its tables (${listener.structure.tables.map((t) => t.name).join(", ")}) are dropped with every record in them. This cannot be undone.`,
-        "Delete listener and tables")) return;
-      try {
-        await busy(remove, "Deleting the listener and its tables…", () => api("DELETE", base));
-        toast(`Listener ${listener.name} deleted`);
-        navigate(`#/integrations/${id}`);
-      } catch (error) { put(summary, errorBox(error)); summary.focus(); }
-    },
+  const remove = action("button.danger", "Delete listener", "Deleting the listener and its tables…", async () => {
+    await api("DELETE", base);
+    toast(`Listener ${listener.name} deleted`);
+    navigate(`#/integrations/${id}`);
+  }, {
+    confirm: [`Delete listener ${listener.name}?`,
+      `Its URL stops answering and its tables (${listener.structure.tables.map((t) => t.name).join(", ")}) are dropped with every record in them. This cannot be undone.`,
+      "Delete listener and tables"],
   });
 
   put(view,
@@ -1042,23 +1037,20 @@ async function viewScripts(view) {
   const rootPath = h("input", { placeholder: "e.g. data.items" });
   const output = h("div", { "aria-live": "polite" });
   const run = h("button", { type: "submit", text: "Dry run" });
-  const form = h("form", {
-    novalidate: true,
-    onsubmit: async (event) => {
-      event.preventDefault();
-      clearFormErrors(form, summary);
-      put(output);
-      sessionStorage.setItem("sluice.script", script.value);
-      try {
-        const result = await busy(run, "Running the script…", () =>
-          api("POST", "/scripts/test", { script: script.value, body: body.value, rootPath: rootPath.value.trim() }));
-        put(output, h("h2", { text: `${result.records.length} record${result.records.length === 1 ? "" : "s"} would be written` }),
-          h("pre", { "data-testid": "script-output", text: pretty(result.records) }));
-      } catch (error) {
-        if (error.code === "script_rejected") error.message = `The script rejects this body (the sender would get 422): ${error.message}`;
-        showFormError(form, summary, error.code === "malformed_json" ? Object.assign(error, { message: `"body": ${error.message}` }) : error);
-      }
-    },
+  const form = apiForm(summary, async () => {
+    put(output);
+    sessionStorage.setItem("sluice.script", script.value);
+    let result;
+    try {
+      result = await busy(run, "Running the script…", () =>
+        api("POST", "/scripts/test", { script: script.value, body: body.value, rootPath: rootPath.value.trim() }));
+    } catch (error) {
+      if (error.code === "script_rejected") error.message = `The script rejects this body (the sender would get 422): ${error.message}`;
+      if (error.code === "malformed_json") error.message = `"body": ${error.message}`;
+      throw error;
+    }
+    put(output, h("h2", { text: `${result.records.length} record${result.records.length === 1 ? "" : "s"} would be written` }),
+      h("pre", { "data-testid": "script-output", text: pretty(result.records) }));
   },
   h("div.split", {},
     field("Script (Lua 5.4)", script, { path: "script" }),

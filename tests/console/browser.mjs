@@ -10,6 +10,8 @@ import https from "node:https";
 import path from "node:path";
 import { chromium } from "playwright-core";
 
+import { readStackEnv } from "./stack_env.mjs";
+
 function args() {
   const out = {};
   const argv = process.argv.slice(2);
@@ -22,8 +24,13 @@ function args() {
 }
 
 const options = args();
-const env = Object.fromEntries(readFileSync(options["stack-env"], "utf8").split("\n")
-  .filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+let env;
+try {
+  env = readStackEnv(options["stack-env"]);
+} catch (e) {
+  console.error(`browser.mjs: ${e.message}`);
+  process.exit(2);
+}
 const base = Number(env.SLUICE_PORT_BASE);
 const adminUrl = `https://localhost:${base + 1}/`;
 const ca = readFileSync(path.join(env.SLUICE_VAR, "tls", "cert.pem"));

@@ -21,6 +21,8 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import YAML from 'yaml';
 
+import { readStackEnv } from './stack_env.mjs';
+
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 // Where the spec's servers listen by default, and the stack's port for each.
@@ -51,26 +53,6 @@ function parseArgs(argv) {
   }
   if (!args.stackEnv) usage('--stack-env is required');
   return args;
-}
-
-function readStackEnv(file) {
-  let text;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    usage(`cannot read ${file}: ${e.message}`);
-  }
-  const env = {};
-  for (const line of text.split('\n')) {
-    const m = line.match(/^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/);
-    if (m) env[m[1]] = m[2].trim().replace(/^(['"])(.*)\1$/, '$2');
-  }
-  for (const name of ['SLUICE_VAR', 'SLUICE_PORT_BASE', 'SLUICE_ADMIN_KEY']) {
-    if (!env[name]) usage(`${file} has no ${name}`);
-  }
-  const base = Number(env.SLUICE_PORT_BASE);
-  if (!Number.isInteger(base) || base <= 0) usage(`SLUICE_PORT_BASE is not a port: ${env.SLUICE_PORT_BASE}`);
-  return env;
 }
 
 // --------------------------------------------------------------------- spec
@@ -852,7 +834,12 @@ async function cleanup(c, I, created) {
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  const env = readStackEnv(args.stackEnv);
+  let env;
+  try {
+    env = readStackEnv(args.stackEnv);
+  } catch (e) {
+    usage(e.message);
+  }
   let spec;
   try {
     spec = new Spec(args.spec);
